@@ -1,0 +1,5 @@
+"""Allow ``python -m camnet``."""
+
+from camnet.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The outside world: host facts, frame sources, transports."""

@@ -1,0 +1,1 @@
+"""The bus: one message model and the transports that carry it."""

@@ -1,0 +1,155 @@
+"""The ``camnet`` command: ``serve``, and ``token show|rotate`` for the API-User token."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import socket
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from camnet import __version__
+from camnet.identity.users import API_USER, UserRepository, generate_secret
+from camnet.settings import Settings, SettingsError, load_settings
+from camnet.store.database import Database
+
+EXIT_USAGE = 2
+
+
+def _settings_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="TOML settings file")
+    parser.add_argument("--data-dir", type=Path, help="database and files (CAMNET_DATA_DIR)")
+    parser.add_argument("--machine-name", help="this node's MachineName (CAMNET_MACHINE_NAME)")
+    parser.add_argument("--log-level", help="debug, info, warning or error")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="camnet", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"camnet {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the server")
+    _settings_arguments(serve)
+    serve.add_argument("--api-addr", help="HOST:PORT to listen on (default 127.0.0.1:8080)")
+    serve.add_argument("--second-head", action=argparse.BooleanOptionalAction, default=None,
+                       help="simulate the control unit's second camera head")
+
+    token = commands.add_parser("token", help="the API-User token")
+    token_commands = token.add_subparsers(dest="token_command", required=True)
+    show = token_commands.add_parser("show", help="what is known about the current token")
+    _settings_arguments(show)
+    rotate = token_commands.add_parser("rotate", help="replace the token and print the new one")
+    _settings_arguments(rotate)
+    rotate.add_argument("--token", help="use this token instead of a random one")
+    return parser
+
+
+def _cli_settings(args: argparse.Namespace) -> dict[str, Any]:
+    keys = ("data_dir", "machine_name", "log_level", "api_addr", "second_head")
+    return {key: getattr(args, key, None) for key in keys}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(_cli_settings(args), config_file=args.config)
+    except SettingsError as exc:
+        print(f"camnet: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.command == "serve":
+        return serve(settings)
+    if args.token_command == "show":
+        return token_show(settings)
+    return token_rotate(settings, args.token)
+
+
+def _bind(settings: Settings) -> socket.socket:
+    host = settings.host
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, settings.port))
+    sock.listen(4096)
+    sock.setblocking(False)
+    return sock
+
+
+def serve(settings: Settings) -> int:
+    import uvicorn
+
+    from camnet.app import create_app
+
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        sock = _bind(settings)
+    except OSError as exc:
+        print(f"camnet: cannot listen on {settings.api_addr}: {exc.strerror}", file=sys.stderr)
+        return 1
+    host, port = sock.getsockname()[:2]
+    shown_host = f"[{host}]" if ":" in host else host
+    url = f"http://{shown_host}:{port}"
+
+    def ready() -> None:
+        print(f"camnet listening on {url}", flush=True)
+
+    app = create_app(settings, listen_urls=(f"{url}/api",), on_ready=ready)
+    config = uvicorn.Config(
+        app,
+        loop="uvloop",
+        http="httptools",
+        ws="websockets-sansio",
+        ws_max_size=settings.ws_max_message_bytes,
+        lifespan="on",
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=5,
+    )
+    uvicorn.Server(config).run(sockets=[sock])
+    return 0
+
+
+def _open_users(settings: Settings) -> tuple[Database, UserRepository]:
+    database = Database.open_sqlite(settings.database_path)
+    return database, UserRepository(database.engine)
+
+
+def token_show(settings: Settings) -> int:
+    database, users = _open_users(settings)
+    try:
+        record = users.get(API_USER)
+    finally:
+        database.close()
+    if record is None:
+        print(f"camnet: no {API_USER} yet in {settings.data_dir}; start the server once",
+              file=sys.stderr)
+        return 1
+    print(f"user: {record.name}")
+    print(f"token last set: {record.secret_changed_at.isoformat()}")
+    print("The token is stored only as an argon2id hash and cannot be shown again.")
+    print("To get a token you can read, replace it: camnet token rotate")
+    return 0
+
+
+def token_rotate(settings: Settings, token: str | None) -> int:
+    if token is not None and len(token) < 8:
+        print("camnet: --token must be at least 8 characters", file=sys.stderr)
+        return EXIT_USAGE
+    new_token = token or generate_secret()
+    database, users = _open_users(settings)
+    try:
+        changed = users.set_secret(API_USER, new_token)
+    finally:
+        database.close()
+    if not changed:
+        print(f"camnet: no {API_USER} yet in {settings.data_dir}; start the server once",
+              file=sys.stderr)
+        return 1
+    print(new_token)
+    print("A running server accepts the new token within a second; the old one stops "
+          "working then.", file=sys.stderr)
+    return 0

@@ -1,0 +1,272 @@
+"""A device is a service with typed state; ``execute`` is the one path every change takes.
+
+Whoever asks (an HTTP request, a WebSocket message, a bus Set, the device's own
+simulation), a change goes validate → apply to the device → commit → publish:
+
+1. every operation of a request is staged against a private overlay of the state, so a
+   refusal anywhere leaves nothing half-applied;
+2. the persisted variables among the staged values are committed to the database in one
+   transaction, and only then does the in-memory state change;
+3. each variable whose value changed is published as an ``Update`` on the bus, which is
+   how WebSocket clients, other nodes and every later subscriber learn about it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from camnet.bus.base import Bus
+from camnet.bus.filters import TopicFilter
+from camnet.bus.message import Envelope, Message, MessageType, Topic, update, variable_of
+from camnet.state.coerce import CoercionError, from_json, saturate
+from camnet.state.schema import JsonValue, Kind, Schema, Variable
+from camnet.store.settings_store import SettingsStore
+
+log = logging.getLogger(__name__)
+
+
+class WriteRefused(Exception):
+    """A write that is well-formed but that the device cannot take in its current state."""
+
+    def __init__(self, variable: str, reason: str) -> None:
+        super().__init__(f"{variable}: {reason}")
+        self.variable = variable
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Read:
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    variable: Variable
+    value: JsonValue
+    """Already coerced to the variable's type; for a relative variable, the change."""
+
+
+Operation = Read | Write
+
+
+@dataclass(slots=True)
+class Staging:
+    """The overlay one request writes into before anything is committed."""
+
+    base: Mapping[str, JsonValue]
+    values: dict[str, JsonValue] = field(default_factory=dict)
+    notices: list[tuple[str, str]] = field(default_factory=list)
+
+    def __getitem__(self, name: str) -> JsonValue:
+        return self.values[name] if name in self.values else self.base[name]
+
+    def set(self, name: str, value: JsonValue) -> None:
+        self.values[name] = value
+
+    def notify(self, variable: str, message: str) -> None:
+        """Tell clients why a write did not have the effect asked for."""
+        self.notices.append((variable, message))
+
+
+class Behaviour(Protocol):
+    """What makes one kind of device behave like hardware."""
+
+    def initial_state(self) -> dict[str, JsonValue]:
+        """Values that come from the device itself (measured, host facts) at start."""
+        ...
+
+    def stage(self, variable: Variable, value: JsonValue, staging: Staging) -> None:
+        """Apply one absolute write to the staging overlay, or raise WriteRefused."""
+        ...
+
+    async def run(self, device: Device) -> None:
+        """Produce measured values for as long as the device runs."""
+        ...
+
+
+def absolute_value(variable: Variable, change: JsonValue, current: JsonValue) -> JsonValue:
+    """For a relative variable, the saturated sum of current value and change."""
+    if not variable.relative:
+        return change
+    if variable.kind is Kind.JSON:
+        assert isinstance(current, dict) and isinstance(change, dict)
+        return {
+            member: float(saturate(variable, float(current[member]) + float(change.get(member, 0))))
+            for member in current
+        }
+    if variable.kind is Kind.INT:
+        return int(saturate(variable, int(current) + int(change)))
+    return float(saturate(variable, float(current) + float(change)))
+
+
+class Device:
+    def __init__(
+        self,
+        name: str,
+        schema: Schema,
+        bus: Bus,
+        settings: SettingsStore,
+        behaviour: Behaviour,
+    ) -> None:
+        self.name = name
+        self.schema = schema
+        self._bus = bus
+        self._settings = settings
+        self._behaviour = behaviour
+        self._state: dict[str, JsonValue] = schema.defaults()
+        self._lock = asyncio.Lock()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._subscriptions: list[Any] = []
+
+    @property
+    def state(self) -> Mapping[str, JsonValue]:
+        return self._state
+
+    def snapshot(self, names: Iterable[str]) -> dict[str, JsonValue]:
+        return {name: self._state[name] for name in names}
+
+    async def start(self) -> None:
+        stored = await self._settings.load(self.name)
+        for name, value in stored.items():
+            variable = self.schema.get(name)
+            if variable is not None and variable.persisted:
+                self._state[name] = value
+        self._state.update(self._behaviour.initial_state())
+        self._subscriptions.append(
+            self._bus.subscribe(TopicFilter(target=self.name), self._on_request)
+        )
+        self._tasks.append(asyncio.create_task(self._run_behaviour(), name=f"{self.name}-sim"))
+
+    async def stop(self) -> None:
+        for subscription in self._subscriptions:
+            subscription.unsubscribe()
+        self._subscriptions.clear()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+
+    async def _run_behaviour(self) -> None:
+        try:
+            await self._behaviour.run(self)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("simulation of %s stopped", self.name)
+
+    async def execute(self, operations: Sequence[Operation]) -> dict[str, JsonValue]:
+        """Run reads and writes in the written order as one unit.
+
+        Returns the value of every variable read or written, as it stands after the
+        operations before it; raises WriteRefused with nothing applied.
+        """
+        async with self._lock:
+            staging = Staging(self._state)
+            result: dict[str, JsonValue] = {}
+            for operation in operations:
+                if isinstance(operation, Read):
+                    for name in operation.names:
+                        result[name] = staging[name]
+                    continue
+                variable = operation.variable
+                current = staging[variable.name] if variable.readable else None
+                value = absolute_value(variable, operation.value, current)
+                self._behaviour.stage(variable, value, staging)
+                if variable.readable:
+                    result[variable.name] = staging[variable.name]
+            await self._commit(staging)
+        for variable_name, message in staging.notices:
+            await self.notify(variable_name, message)
+        return result
+
+    async def _commit(self, staging: Staging) -> None:
+        changed = {
+            name: value for name, value in staging.values.items() if self._state[name] != value
+        }
+        persisted = {name: value for name, value in changed.items() if self.schema[name].persisted}
+        await self._settings.save(self.name, persisted)
+        self._state.update(changed)
+        for name, value in changed.items():
+            await self._bus.publish(update(self.name, name, value))
+
+    async def report(self, values: Mapping[str, JsonValue]) -> None:
+        """Measured values from the device itself: published when they change."""
+        for name, value in values.items():
+            if self._state.get(name) != value:
+                self._state[name] = value
+                await self._bus.publish(update(self.name, name, value))
+
+    async def notify(self, variable: str, message: str) -> None:
+        """A Log message on the bus saying why a write did not take effect."""
+        log.info("%s: %s: %s", self.name, variable, message)
+        await self._bus.publish(
+            Envelope(
+                Topic(MessageType.LOG, source=self.name, name=f"Notification.{variable}"),
+                Message(value={"level": "warning", "variable": variable, "message": message}),
+            )
+        )
+
+    def _on_request(self, envelope: Envelope) -> None:
+        """Answer Get and Set addressed to this service over the bus."""
+        if envelope.topic.type is MessageType.GET:
+            self._answer_get(envelope)
+        elif envelope.topic.type is MessageType.SET:
+            task = asyncio.create_task(self._apply_set(envelope))
+            self._tasks.append(task)
+            task.add_done_callback(self._forget_task)
+
+    def _forget_task(self, task: asyncio.Task[None]) -> None:
+        with contextlib.suppress(ValueError):
+            self._tasks.remove(task)
+
+    def _reply_to(self, envelope: Envelope) -> str:
+        return envelope.topic.respond_to or envelope.topic.source
+
+    def _answer_get(self, envelope: Envelope) -> None:
+        name = variable_of(envelope.topic.name)
+        variable = self.schema.get(name) if name else None
+        value: JsonValue = "null"
+        if variable is not None and variable.readable:
+            value = self._state[variable.name]
+        reply = Envelope(
+            Topic(MessageType.UPDATE, target=self._reply_to(envelope), source=self.name,
+                  name=envelope.topic.name, id=envelope.topic.id),
+            Message(value=value),
+        )
+        self._publish_soon(reply)
+
+    def _publish_soon(self, envelope: Envelope) -> None:
+        task = asyncio.create_task(self._bus.publish(envelope))
+        self._tasks.append(task)
+        task.add_done_callback(self._forget_task)
+
+    async def _apply_set(self, envelope: Envelope) -> None:
+        name = variable_of(envelope.topic.name)
+        variable = self.schema.get(name) if name else None
+        reply_to = self._reply_to(envelope)
+        try:
+            if variable is None or not variable.writable:
+                raise WriteRefused(envelope.topic.name, "no writable variable of that name")
+            if not envelope.message.has_value:
+                raise WriteRefused(variable.name, "a Set needs a Value")
+            value = from_json(variable, envelope.message.value)
+            result = await self.execute([Write(variable, value)])
+        except (CoercionError, WriteRefused) as exc:
+            await self._bus.publish(
+                Envelope(
+                    Topic(MessageType.LOG, target=reply_to, source=self.name,
+                          name=envelope.topic.name, id=envelope.topic.id),
+                    Message(value={"level": "error", "message": str(exc)}),
+                )
+            )
+            return
+        if reply_to and variable.readable:
+            await self._bus.publish(update(self.name, variable.name, result[variable.name],
+                                           target=reply_to))

@@ -1,0 +1,1 @@
+"""Variable tables of the device kinds camnet simulates and serves."""

@@ -1,0 +1,1 @@
+"""Faces: one package per dialect, translating its wire format to calls on the services."""

@@ -1,0 +1,46 @@
+"""What the c2 face needs from the node, as one typed object."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from camnet.devices.device import Device
+from camnet.faces.c2.errors import C2Error, unauthorized
+from camnet.faces.c2.fanout import StateFanout
+from camnet.identity.authenticator import Authenticator, c2_credentials
+from camnet.identity.permissions import Principal
+
+MAX_QUERY_FIELDS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class C2Context:
+    device: Device
+    authenticator: Authenticator
+    fanout: StateFanout
+    max_body_bytes: int
+
+
+def query_pairs(query_string: bytes) -> list[tuple[str, str]]:
+    try:
+        return parse_qsl(query_string.decode("latin-1"), keep_blank_values=True,
+                         max_num_fields=MAX_QUERY_FIELDS)
+    except ValueError:
+        raise C2Error(400, "invalid_query", f"more than {MAX_QUERY_FIELDS} query fields") from None
+
+
+async def authenticate(
+    context: C2Context, pairs: list[tuple[str, str]], headers: Any
+) -> Principal:
+    """Ask identity who this is; every c2 route goes through here. 401 when nobody."""
+    first: dict[str, str] = {}
+    for key, value in pairs:
+        first.setdefault(key, value)
+    principal = await context.authenticator.authenticate(
+        c2_credentials(first, headers.get("authorization"))
+    )
+    if principal is None:
+        raise unauthorized()
+    return principal

@@ -1,0 +1,61 @@
+"""``GET``/``POST /api``: read and write the control unit's state over HTTP."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from camnet.devices.device import Read, WriteRefused
+from camnet.faces.c2.context import C2Context, authenticate, query_pairs
+from camnet.faces.c2.errors import C2Error, Problem
+from camnet.faces.c2.fanout import dumps
+from camnet.faces.c2.parsing import body_operations, json_pairs, query_operations
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refusing with 413 as soon as it exceeds ``limit`` bytes."""
+    declared = request.headers.get("content-length")
+    too_large = C2Error(413, "body_too_large", f"request bodies are limited to {limit} bytes")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise too_large
+    size = 0
+    chunks = []
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def c2_http_router(context: C2Context) -> APIRouter:
+    router = APIRouter()
+    schema = context.device.schema
+
+    @router.api_route(
+        "/api",
+        methods=["GET", "POST"],
+        summary="Read and write the control unit's state (c2 dialect)",
+        response_class=Response,
+        responses={200: {"content": {"application/json": {}}}},
+    )
+    async def api(request: Request) -> Response:
+        pairs = query_pairs(request.scope["query_string"])
+        principal = await authenticate(context, pairs, request.headers)
+        if request.method == "POST":
+            body = await read_body(request, context.max_body_bytes)
+            operations = body_operations(json_pairs(body), schema, principal.grant)
+            # Query parameters other than credentials are honoured on POST too.
+            operations = query_operations(pairs, schema, principal.grant) + operations
+        else:
+            operations = query_operations(pairs, schema, principal.grant)
+        if not operations:
+            operations = [Read(tuple(principal.grant.readable(schema)))]
+        try:
+            result = await context.device.execute(operations)
+        except WriteRefused as exc:
+            raise C2Error(400, "refused", f"{exc}; nothing was changed",
+                          [Problem(exc.variable, exc.reason)]) from None
+        return Response(dumps(result), media_type="application/json")
+
+    return router

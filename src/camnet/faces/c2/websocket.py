@@ -1,0 +1,74 @@
+"""``ws://…/api``: the whole readable state on connect, then every change as it happens."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, WebSocket
+from starlette.websockets import WebSocketDisconnect
+
+from camnet.devices.device import Read, WriteRefused
+from camnet.faces.c2.context import C2Context, authenticate, query_pairs
+from camnet.faces.c2.errors import C2Error, Problem
+from camnet.faces.c2.fanout import StateClient
+from camnet.faces.c2.parsing import body_operations, json_pairs
+from camnet.identity.permissions import Principal
+
+log = logging.getLogger(__name__)
+
+
+def c2_websocket_router(context: C2Context) -> APIRouter:
+    router = APIRouter()
+    schema = context.device.schema
+
+    @router.websocket("/api")
+    async def api_socket(websocket: WebSocket) -> None:
+        try:
+            principal = await authenticate(
+                context, query_pairs(websocket.scope["query_string"]), websocket.headers
+            )
+        except C2Error as exc:
+            await websocket.send_denial_response(exc.response())
+            return
+        await websocket.accept()
+        client = StateClient(websocket.send_text, principal.grant)
+        readable = principal.grant.readable(schema)
+        context.fanout.join(client, context.device.snapshot(readable))
+        try:
+            await _serve(websocket, context, client, principal)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            context.fanout.leave(client)
+
+    return router
+
+
+async def _serve(websocket: WebSocket, context: C2Context, client: StateClient,
+                 principal: Principal) -> None:
+    schema = context.device.schema
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        text = message.get("text")
+        try:
+            if text is None:
+                raise C2Error(400, "binary_message",
+                              "messages must be JSON text frames; binary frames are ignored")
+            operations = body_operations(json_pairs(text), schema, principal.grant)
+            if not operations:
+                continue
+            result = await context.device.execute(operations)
+        except C2Error as exc:
+            client.offer_text(exc.text())
+            continue
+        except WriteRefused as exc:
+            error = C2Error(400, "refused", f"{exc}; nothing was changed",
+                            [Problem(exc.variable, exc.reason)])
+            client.offer_text(error.text())
+            continue
+        reads = {name: result[name] for op in operations if isinstance(op, Read)
+                 for name in op.names}
+        if reads:
+            client.offer(reads)

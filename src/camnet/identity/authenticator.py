@@ -1,0 +1,126 @@
+"""The authentication backend: credentials in, a Principal with permissions out.
+
+Every face hands what the caller presented to ``Authenticator``; no face checks a secret
+itself. argon2id makes each verification deliberately expensive (tens of milliseconds),
+so a successful verification is remembered under a keyed digest of the credentials for
+as long as the stored secret is unchanged. Changes made by other processes (``camnet token
+rotate`` against a running server) are noticed through a cheap poll of the users' secret
+change times, and drop the cache.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
+from camnet.identity.permissions import PermissionPolicy, Principal
+from camnet.identity.users import API_USER, UserRepository, verify_secret
+from camnet.store.database import Database
+
+log = logging.getLogger(__name__)
+
+_MAX_CACHED: Final = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    user: str
+    secret: str
+
+
+def c2_credentials(
+    query: Mapping[str, str], authorization: str | None
+) -> Credentials | None:
+    """The c2 ways to present credentials: HTTP Basic, or ``token``/``password`` (+``user``)
+    in the query. Basic wins when both are present."""
+    if authorization:
+        scheme, _, encoded = authorization.partition(" ")
+        if scheme.lower() == "basic":
+            try:
+                decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+            except (binascii.Error, UnicodeDecodeError):
+                return None
+            user, sep, secret = decoded.partition(":")
+            return Credentials(user, secret) if sep and user else None
+    secret = query.get("token") or query.get("password")
+    if not secret:
+        return None
+    return Credentials(query.get("user") or API_USER, secret)
+
+
+class Authenticator:
+    def __init__(self, database: Database, policy: PermissionPolicy,
+                 poll_interval: float = 1.0) -> None:
+        self._database = database
+        self._users = UserRepository(database.engine)
+        self._policy = policy
+        self._poll_interval = poll_interval
+        self._cache: dict[bytes, Principal] = {}
+        self._cache_key = secrets.token_bytes(32)
+        self._watcher: asyncio.Task[None] | None = None
+        self._secrets_version = ""
+
+    async def start(self) -> None:
+        self._secrets_version = await self._database.run(self._users.secrets_version)
+        self._watcher = asyncio.create_task(self._watch(), name="camnet-credential-watch")
+
+    async def stop(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+            self._watcher = None
+
+    def forget(self) -> None:
+        """Drop every remembered verification (a secret changed)."""
+        self._cache.clear()
+
+    def _digest(self, credentials: Credentials) -> bytes:
+        message = credentials.user.encode() + b"\x00" + credentials.secret.encode()
+        return hmac.new(self._cache_key, message, hashlib.sha256).digest()
+
+    def cached(self, credentials: Credentials) -> Principal | None:
+        """The principal for credentials verified before, without touching the database."""
+        return self._cache.get(self._digest(credentials))
+
+    async def authenticate(self, credentials: Credentials | None) -> Principal | None:
+        if credentials is None:
+            return None
+        digest = self._digest(credentials)
+        principal = self._cache.get(digest)
+        if principal is not None:
+            return principal
+        principal = await self._database.run(self._verify, credentials)
+        if principal is not None:
+            if len(self._cache) >= _MAX_CACHED:
+                self._cache.clear()
+            self._cache[digest] = principal
+        return principal
+
+    def _verify(self, credentials: Credentials) -> Principal | None:
+        record = self._users.get(credentials.user)
+        if not verify_secret(record.secret_hash if record else None, credentials.secret):
+            return None
+        assert record is not None
+        return Principal(record.name, record.role, self._policy.grant_for(record.role))
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(self._poll_interval)
+            try:
+                version = await self._database.run(self._users.secrets_version)
+            except Exception:
+                log.exception("could not read the users' secret versions")
+                continue
+            if version != self._secrets_version:
+                self._secrets_version = version
+                self.forget()

@@ -1,0 +1,80 @@
+"""A node: every long-lived part of one camnet process, started and stopped in order."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from camnet.bus.local import LocalBus
+from camnet.bus.message import service_name
+from camnet.clock import Clock, SystemClock
+from camnet.devices.device import Device
+from camnet.devices.profiles.c2 import c2_schema
+from camnet.devices.sim_control_unit import ControlUnitConfig, SimulatedControlUnit
+from camnet.faces.c2.fanout import StateFanout
+from camnet.identity.authenticator import Authenticator
+from camnet.identity.bootstrap import InitialCredentials, ensure_initial_users
+from camnet.identity.permissions import PermissionPolicy
+from camnet.identity.users import UserRepository
+from camnet.settings import Settings
+from camnet.store.database import Database
+from camnet.store.settings_store import SettingsStore
+
+log = logging.getLogger(__name__)
+
+CONTROL_UNIT_SERVICE = "C2"
+
+
+@dataclass
+class Node:
+    settings: Settings
+    clock: Clock = field(default_factory=SystemClock)
+    listen_urls: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        self.database = Database.open_sqlite(self.settings.database_path)
+        self.bus = LocalBus(self.settings.machine_name)
+        self.authenticator = Authenticator(
+            self.database,
+            PermissionPolicy(self.settings.api_user_read, self.settings.api_user_write),
+        )
+        self.control_unit = Device(
+            service_name(self.settings.machine_name, CONTROL_UNIT_SERVICE),
+            c2_schema(),
+            self.bus,
+            SettingsStore(self.database),
+            SimulatedControlUnit(
+                ControlUnitConfig(
+                    second_head=self.settings.second_head,
+                    interval=self.settings.simulation_interval,
+                    listen_urls=self.listen_urls,
+                ),
+                self.clock,
+            ),
+        )
+        self.c2_fanout = StateFanout(self.bus, self.control_unit.name)
+
+    async def start(self) -> InitialCredentials:
+        """Start every part; returns the secrets created on this start (shown once)."""
+        admin = self.settings.admin_password
+        token = self.settings.api_token
+        credentials = await self.database.run(
+            ensure_initial_users,
+            UserRepository(self.database.engine),
+            admin.get_secret_value() if admin else None,
+            token.get_secret_value() if token else None,
+        )
+        await self.bus.start()
+        await self.authenticator.start()
+        await self.control_unit.start()
+        self.c2_fanout.start()
+        log.info("node %s started with device %s", self.settings.machine_name,
+                 self.control_unit.name)
+        return credentials
+
+    async def stop(self) -> None:
+        self.c2_fanout.stop()
+        await self.control_unit.stop()
+        await self.authenticator.stop()
+        await self.bus.stop()
+        self.database.close()

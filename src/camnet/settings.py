@@ -1,0 +1,181 @@
+"""One typed settings model, loaded once at start-up from file, environment and flags.
+
+Precedence: command-line flag beats ``CAMNET_*`` environment variable beats the TOML file
+(``--config``) beats the default. A value that does not validate stops the program with
+exit status 2 and a message that names the key and what it may be.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from camnet.devices.profiles.c2 import API_USER_WRITABLE
+
+ENV_PREFIX: Final = "CAMNET_"
+_MACHINE_NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "camnet"
+
+
+def default_machine_name() -> str:
+    """The host name made fit for ``MachineName-ServiceName``: letters, digits, ``_``."""
+    cleaned = re.sub(r"[^A-Za-z0-9_]", "_", socket.gethostname().split(".")[0])
+    return cleaned[:64] or "camnet"
+
+
+class Settings(BaseModel):
+    """Everything an operator can configure; secrets are masked when printed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+    api_addr: str = Field(
+        "127.0.0.1:8080", description="HOST:PORT the HTTP API listens on (port 0: any free)"
+    )
+    data_dir: Path = Field(
+        default_factory=default_data_dir, description="where the database and files live"
+    )
+    machine_name: str = Field(
+        default_factory=default_machine_name,
+        description="this node's MachineName: letters, digits and _ only",
+    )
+    second_head: bool = Field(True, description="the simulated control unit has a 2nd head")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="logging threshold"
+    )
+    api_user_read: list[str] | None = Field(
+        None, description="variables the API-User may read (default: all)"
+    )
+    api_user_write: list[str] = Field(
+        default_factory=lambda: list(API_USER_WRITABLE),
+        description="variables the API-User may write",
+    )
+    admin_password: SecretStr | None = Field(
+        None, description="initial admin password, used only when the user is created"
+    )
+    api_token: SecretStr | None = Field(
+        None, description="initial API-User token, used only when the user is created"
+    )
+    max_body_bytes: int = Field(1 << 20, ge=1024, le=1 << 30,
+                                description="largest request body accepted")
+    ws_max_message_bytes: int = Field(1 << 20, ge=1024, le=1 << 30,
+                                      description="largest WebSocket message accepted")
+    simulation_interval: float = Field(1.0, gt=0, le=60,
+                                       description="seconds between simulated readings")
+
+    @field_validator("api_addr")
+    @classmethod
+    def _check_api_addr(cls, value: str) -> str:
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise ValueError("expected HOST:PORT with a port from 0 to 65535")
+        return value
+
+    @field_validator("machine_name")
+    @classmethod
+    def _check_machine_name(cls, value: str) -> str:
+        if not _MACHINE_NAME.match(value):
+            raise ValueError("expected 1-64 letters, digits or _ (no '-': it separates "
+                             "machine and service in MachineName-ServiceName)")
+        return value
+
+    @field_validator("api_user_read", "api_user_write")
+    @classmethod
+    def _check_variables(cls, value: list[str] | None) -> list[str] | None:
+        from camnet.devices.profiles.c2 import c2_schema
+
+        if value is None:
+            return None
+        unknown = [name for name in value if name not in c2_schema()]
+        if unknown:
+            raise ValueError(f"unknown c2 variables: {', '.join(unknown)}")
+        return value
+
+    @property
+    def host(self) -> str:
+        return self.api_addr.rpartition(":")[0].strip("[]")
+
+    @property
+    def port(self) -> int:
+        return int(self.api_addr.rpartition(":")[2])
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "camnet.sqlite3"
+
+
+class SettingsError(Exception):
+    """Settings that cannot be used; the message names the key and the allowed values."""
+
+
+_LIST_KEYS: Final = frozenset({"api_user_read", "api_user_write"})
+
+
+def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key in Settings.model_fields:
+        raw = environ.get(ENV_PREFIX + key.upper())
+        if raw is None:
+            continue
+        if key in _LIST_KEYS:
+            values[key] = [item.strip() for item in raw.split(",") if item.strip()]
+        else:
+            values[key] = raw
+    return values
+
+
+def _from_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise SettingsError(f"config file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"config file {path} is not valid TOML: {exc}") from None
+
+
+def _describe(error: ValidationError, sources: Mapping[str, str]) -> str:
+    lines = []
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"]) or "settings"
+        top = str(item["loc"][0]) if item["loc"] else key
+        origin = sources.get(top, "default")
+        message = item["msg"]
+        if item["type"] == "extra_forbidden":
+            message = "unknown setting; known settings: " + ", ".join(Settings.model_fields)
+        lines.append(f"invalid setting {key} (from {origin}): {message}")
+    return "\n".join(lines)
+
+
+def load_settings(
+    cli: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+) -> Settings:
+    """Merge the sources by precedence and validate once."""
+    environ = os.environ if environ is None else environ
+    merged: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    layers: list[tuple[str, dict[str, Any]]] = []
+    if config_file is not None:
+        layers.append((f"config file {config_file}", _from_file(config_file)))
+    layers.append(("environment", _from_env(environ)))
+    layers.append(("command line", {k: v for k, v in (cli or {}).items() if v is not None}))
+    for origin, layer in layers:
+        for key, value in layer.items():
+            merged[key] = value
+            sources[key] = origin
+    try:
+        return Settings.model_validate(merged)
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc, sources)) from None

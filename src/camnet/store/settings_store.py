@@ -1,0 +1,49 @@
+"""Persisted state variables: one row per (service, variable)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+
+from camnet.store import tables
+from camnet.store.database import Database
+
+
+class SettingsStore:
+    """Loads and durably saves the persisted variables of each service."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    async def load(self, service: str) -> dict[str, Any]:
+        return await self._database.run(self._load, service)
+
+    async def save(self, service: str, values: Mapping[str, Any]) -> None:
+        """Commit all values in one transaction; returns only once they are durable."""
+        if values:
+            await self._database.run(self._save, service, dict(values))
+
+    def _load(self, service: str) -> dict[str, Any]:
+        query = select(tables.settings.c.name, tables.settings.c.value).where(
+            tables.settings.c.service == service
+        )
+        with self._database.engine.connect() as connection:
+            return {row.name: row.value for row in connection.execute(query)}
+
+    def _save(self, service: str, values: dict[str, Any]) -> None:
+        now = datetime.now(UTC)
+        table = tables.settings
+        with self._database.engine.begin() as connection:
+            connection.execute(
+                delete(table).where(table.c.service == service, table.c.name.in_(list(values)))
+            )
+            connection.execute(
+                insert(table),
+                [
+                    {"service": service, "name": name, "value": value, "updated_at": now}
+                    for name, value in values.items()
+                ],
+            )
