@@ -45,17 +45,31 @@ class ServerProcess:
         return self.url.replace("http://", "ws://", 1) + "/api"
 
     def start(self, timeout: float = 30.0) -> ServerProcess:
-        env = clean_env({
-            "CAMNET_API_TOKEN": self.token,
-            "CAMNET_ADMIN_PASSWORD": self.admin_password,
-            "CAMNET_SIMULATION_INTERVAL": "0.2",
-            **self.env,
-        })
-        command = [sys.executable, "-m", "camnet", "serve", "--data-dir", str(self.data_dir),
-                   "--api-addr", "127.0.0.1:0", "--log-level", "warning", *self.args]
+        env = clean_env(
+            {
+                "CAMNET_API_TOKEN": self.token,
+                "CAMNET_ADMIN_PASSWORD": self.admin_password,
+                "CAMNET_SIMULATION_INTERVAL": "0.2",
+                **self.env,
+            }
+        )
+        command = [
+            sys.executable,
+            "-m",
+            "camnet",
+            "serve",
+            "--data-dir",
+            str(self.data_dir),
+            "--api-addr",
+            "127.0.0.1:0",
+            "--log-level",
+            "warning",
+            *self.args,
+        ]
         self.output = []
-        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT, text=True, bufsize=1)
+        process = subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+        )
         self._process = process
         ready = threading.Event()
 
@@ -64,7 +78,7 @@ class ServerProcess:
             for line in process.stdout:
                 self.output.append(line.rstrip("\n"))
                 if line.startswith(READY_PREFIX):
-                    self.url = line[len(READY_PREFIX):].strip()
+                    self.url = line[len(READY_PREFIX) :].strip()
                     ready.set()
 
         self._pump = threading.Thread(target=pump, daemon=True)
@@ -110,14 +124,14 @@ class ServerProcess:
     def client(self, **kwargs: Any) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=10.0, **kwargs)
 
-    def api(self, params: Any = None, *, user: str | None = None,
-            secret: str | None = None) -> httpx.Response:
+    def api(
+        self, params: Any = None, *, user: str | None = None, secret: str | None = None
+    ) -> httpx.Response:
         """``GET /api`` with query-token authentication (API-User unless told)."""
-        query: list[tuple[str, str]] = []
+        query: list[tuple[str, str | int | float | bool | None]] = []
         if user is not None:
             query.append(("user", user))
-        query.append(("token", secret or (self.admin_password if user == "admin" else
-                                           self.token)))
+        query.append(("token", secret or (self.admin_password if user == "admin" else self.token)))
         if isinstance(params, Mapping):
             query.extend((str(k), str(v)) for k, v in params.items())
         elif params is not None:

@@ -12,14 +12,21 @@ from tests.support import ServerProcess, clean_env
 
 
 def camnet(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "camnet", *args], capture_output=True,
-                          text=True, env=clean_env(env), timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "camnet", *args],
+        capture_output=True,
+        text=True,
+        env=clean_env(env),
+        timeout=60,
+        check=False,
+    )
 
 
 def test_cli_beats_env_beats_file_beats_default(tmp_path: Path) -> None:
     config = tmp_path / "camnet.toml"
-    config.write_text('machine_name = "fromfile"\nlog_level = "error"\n'
-                      'api_addr = "127.0.0.1:9001"\n')
+    config.write_text(
+        'machine_name = "fromfile"\nlog_level = "error"\napi_addr = "127.0.0.1:9001"\n'
+    )
     env = {"CAMNET_MACHINE_NAME": "fromenv", "CAMNET_LOG_LEVEL": "debug"}
     settings = load_settings({"machine_name": "fromcli"}, env, config)
     assert settings.machine_name == "fromcli"
@@ -35,17 +42,18 @@ def test_invalid_values_exit_2_naming_key_and_allowed_values(tmp_path: Path) -> 
         (["serve", "--api-addr", "nowhere"], {}, "api_addr", "HOST:PORT"),
         (["serve", "--machine-name", "a-b"], {}, "machine_name", "letters, digits or _"),
         (["serve"], {"CAMNET_SECOND_HEAD": "perhaps"}, "second_head", "bool"),
-        (["serve"], {"CAMNET_API_USER_WRITE": "light0,warpDrive"}, "api_user_write",
-         "warpDrive"),
+        (["serve"], {"CAMNET_API_USER_WRITE": "light0,warpDrive"}, "api_user_write", "warpDrive"),
     ]
     for args, env, key, allowed in cases:
         result = camnet(*args, "--data-dir", str(tmp_path), env=env)
         assert result.returncode == 2, (args, result.stderr)
-        assert key in result.stderr and allowed in result.stderr, result.stderr
+        assert key in result.stderr, result.stderr
+        assert allowed in result.stderr, result.stderr
     config = tmp_path / "bad.toml"
     config.write_text('colour = "blue"\n')
     result = camnet("serve", "--config", str(config))
-    assert result.returncode == 2 and "colour" in result.stderr
+    assert result.returncode == 2
+    assert "colour" in result.stderr
     assert "known settings" in result.stderr
 
 
@@ -54,12 +62,14 @@ def test_token_show_and_rotate_against_a_running_server(fresh_server: ServerProc
     data_dir = str(server.data_dir)
     shown = camnet("token", "show", "--data-dir", data_dir)
     assert shown.returncode == 0
-    assert "API-User" in shown.stdout and server.token not in shown.stdout
+    assert "API-User" in shown.stdout
+    assert server.token not in shown.stdout
 
     rotated = camnet("token", "rotate", "--data-dir", data_dir)
     assert rotated.returncode == 0, rotated.stderr
     new_token = rotated.stdout.strip()
-    assert len(new_token) >= 24 and new_token != server.token
+    assert len(new_token) >= 24
+    assert new_token != server.token
     deadline = time.monotonic() + 5
     while server.api().status_code != 401:
         assert time.monotonic() < deadline, "the old token still works"
@@ -67,7 +77,8 @@ def test_token_show_and_rotate_against_a_running_server(fresh_server: ServerProc
     assert server.api(secret=new_token).status_code == 200
 
     chosen = camnet("token", "rotate", "--data-dir", data_dir, "--token", "my-own-token-42")
-    assert chosen.returncode == 0 and chosen.stdout.strip() == "my-own-token-42"
+    assert chosen.returncode == 0
+    assert chosen.stdout.strip() == "my-own-token-42"
 
 
 def test_token_commands_before_first_start(tmp_path: Path) -> None:
@@ -79,6 +90,7 @@ def test_second_head_can_be_switched_off(fresh_server: ServerProcess) -> None:
     fresh_server.args = ("--no-second-head",)
     server = fresh_server.start()
     state = server.state()
-    assert state["cam0Exists"] is True and state["cam1Exists"] is False
+    assert state["cam0Exists"] is True
+    assert state["cam1Exists"] is False
     assert state["cfg31"] == "0"
     assert server.api({"cameraSwitch": "true"}).json() == {"cameraSwitch": False}

@@ -9,8 +9,14 @@ from tests.support import ServerProcess
 
 def test_persisted_variables_survive_a_restart(fresh_server: ServerProcess) -> None:
     server = fresh_server.start()
-    changes = [("brightness", "5"), ("changeVideoName", "cell3"), ("zoom0", "1234"),
-               ("light0", "true"), ("timezone", "Europe/Berlin"), ("recordingFps", "60")]
+    changes = [
+        ("brightness", "5"),
+        ("changeVideoName", "cell3"),
+        ("zoom0", "1234"),
+        ("light0", "true"),
+        ("timezone", "Europe/Berlin"),
+        ("recordingFps", "60"),
+    ]
     response = server.api(changes, user="admin")
     assert response.status_code == 200, response.text
     server.post({"pan0": {"x": 7.5, "y": -3}}, admin=True)
@@ -39,7 +45,8 @@ def test_acknowledged_writes_survive_kill_9(fresh_server: ServerProcess) -> None
 def test_users_are_created_once_and_secrets_printed_once(fresh_server: ServerProcess) -> None:
     server = fresh_server.start()
     first_output = "\n".join(server.output)
-    assert server.token in first_output and server.admin_password in first_output
+    assert server.token in first_output
+    assert server.admin_password in first_output
     server.restart()
     assert server.token not in "\n".join(server.output)
     assert server.api().status_code == 200
@@ -50,11 +57,16 @@ def test_generated_secrets_are_random_and_stored_hashed(fresh_server: ServerProc
     server.token = server.admin_password = ""
     server.env = {"CAMNET_API_TOKEN": "", "CAMNET_ADMIN_PASSWORD": ""}
     server.start()
-    lines = {line.split(":", 1)[0].strip(): line.split(":", 1)[1].strip()
-             for line in server.output if ":" in line and "  " in line[:4]}
+    lines = {
+        line.split(":", 1)[0].strip(): line.split(":", 1)[1].strip()
+        for line in server.output
+        if ":" in line and "  " in line[:4]
+    }
     token = lines["API-User token"]
     password = lines["admin password"]
-    assert len(token) >= 24 and len(password) >= 24 and token != password
+    assert len(token) >= 24
+    assert len(password) >= 24
+    assert token != password
     server.token, server.admin_password = token, password
     assert server.api().status_code == 200
     assert server.api(user="admin").status_code == 200
@@ -66,4 +78,5 @@ def test_generated_secrets_are_random_and_stored_hashed(fresh_server: ServerProc
         database.close()
     assert {name for name, _ in rows} == {"admin", "API-User"}
     assert all(secret.startswith("$argon2id$") for _, secret in rows)
-    assert token not in dump and password not in dump
+    assert token not in dump
+    assert password not in dump

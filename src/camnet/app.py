@@ -58,8 +58,9 @@ def create_app(
         finally:
             await node.stop()
 
-    app = FastAPI(title="camnet", version=__version__, lifespan=lifespan,
-                  docs_url="/docs", redoc_url=None)
+    app = FastAPI(
+        title="camnet", version=__version__, lifespan=lifespan, docs_url="/docs", redoc_url=None
+    )
     c2 = C2Context(
         device=node.control_unit,
         authenticator=node.authenticator,
@@ -80,7 +81,6 @@ def create_app(
             code = {405: "method_not_allowed", 404: "not_found"}.get(exc.status_code, "error")
             error = C2Error(exc.status_code, code, str(exc.detail), headers=headers)
             return error.response()
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
-                            headers=headers)
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
 
     return app

@@ -33,8 +33,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the server")
     _settings_arguments(serve)
     serve.add_argument("--api-addr", help="HOST:PORT to listen on (default 127.0.0.1:8080)")
-    serve.add_argument("--second-head", action=argparse.BooleanOptionalAction, default=None,
-                       help="simulate the control unit's second camera head")
+    serve.add_argument(
+        "--second-head",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="simulate the control unit's second camera head",
+    )
 
     token = commands.add_parser("token", help="the API-User token")
     token_commands = token.add_subparsers(dest="token_command", required=True)
@@ -125,8 +129,10 @@ def token_show(settings: Settings) -> int:
     finally:
         database.close()
     if record is None:
-        print(f"camnet: no {API_USER} yet in {settings.data_dir}; start the server once",
-              file=sys.stderr)
+        print(
+            f"camnet: no {API_USER} yet in {settings.data_dir}; start the server once",
+            file=sys.stderr,
+        )
         return 1
     print(f"user: {record.name}")
     print(f"token last set: {record.secret_changed_at.isoformat()}")
@@ -146,10 +152,14 @@ def token_rotate(settings: Settings, token: str | None) -> int:
     finally:
         database.close()
     if not changed:
-        print(f"camnet: no {API_USER} yet in {settings.data_dir}; start the server once",
-              file=sys.stderr)
+        print(
+            f"camnet: no {API_USER} yet in {settings.data_dir}; start the server once",
+            file=sys.stderr,
+        )
         return 1
     print(new_token)
-    print("A running server accepts the new token within a second; the old one stops "
-          "working then.", file=sys.stderr)
+    print(
+        "A running server accepts the new token within a second; the old one stops working then.",
+        file=sys.stderr,
+    )
     return 0

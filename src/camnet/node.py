@@ -68,8 +68,9 @@ class Node:
         await self.authenticator.start()
         await self.control_unit.start()
         self.c2_fanout.start()
-        log.info("node %s started with device %s", self.settings.machine_name,
-                 self.control_unit.name)
+        log.info(
+            "node %s started with device %s", self.settings.machine_name, self.control_unit.name
+        )
         return credentials
 
     async def stop(self) -> None:

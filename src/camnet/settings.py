@@ -66,12 +66,15 @@ class Settings(BaseModel):
     api_token: SecretStr | None = Field(
         None, description="initial API-User token, used only when the user is created"
     )
-    max_body_bytes: int = Field(1 << 20, ge=1024, le=1 << 30,
-                                description="largest request body accepted")
-    ws_max_message_bytes: int = Field(1 << 20, ge=1024, le=1 << 30,
-                                      description="largest WebSocket message accepted")
-    simulation_interval: float = Field(1.0, gt=0, le=60,
-                                       description="seconds between simulated readings")
+    max_body_bytes: int = Field(
+        1 << 20, ge=1024, le=1 << 30, description="largest request body accepted"
+    )
+    ws_max_message_bytes: int = Field(
+        1 << 20, ge=1024, le=1 << 30, description="largest WebSocket message accepted"
+    )
+    simulation_interval: float = Field(
+        1.0, gt=0, le=60, description="seconds between simulated readings"
+    )
 
     @field_validator("api_addr")
     @classmethod
@@ -85,8 +88,10 @@ class Settings(BaseModel):
     @classmethod
     def _check_machine_name(cls, value: str) -> str:
         if not _MACHINE_NAME.match(value):
-            raise ValueError("expected 1-64 letters, digits or _ (no '-': it separates "
-                             "machine and service in MachineName-ServiceName)")
+            raise ValueError(
+                "expected 1-64 letters, digits or _ (no '-': it separates "
+                "machine and service in MachineName-ServiceName)"
+            )
         return value
 
     @field_validator("api_user_read", "api_user_write")

@@ -75,28 +75,32 @@ def net_info() -> list[dict[str, Any]]:
             address = _ioctl_ipv4(sock, name, _SIOCGIFADDR)
             connections = []
             if address:
-                connections.append({
-                    "address": address,
-                    "netmask": _ioctl_ipv4(sock, name, _SIOCGIFNETMASK),
-                    "broadcast": _ioctl_ipv4(sock, name, _SIOCGIFBRDADDR),
-                })
-            out.append({
-                "name": name,
-                "description": name,
-                "macAddress": _mac(name),
-                "gateway": gateways.get(name, ""),
-                "isServer": False,
-                "dhcp": False,
-                "dhcpServers": [],
-                "connections": connections,
-                "dhcpSelected": False,
-                "staticIp": "",
-                "staticMask": "",
-                "staticGateway": "",
-                "staticDns": "",
-                "staticUseGateway": False,
-                "staticUseDns": False,
-            })
+                connections.append(
+                    {
+                        "address": address,
+                        "netmask": _ioctl_ipv4(sock, name, _SIOCGIFNETMASK),
+                        "broadcast": _ioctl_ipv4(sock, name, _SIOCGIFBRDADDR),
+                    }
+                )
+            out.append(
+                {
+                    "name": name,
+                    "description": name,
+                    "macAddress": _mac(name),
+                    "gateway": gateways.get(name, ""),
+                    "isServer": False,
+                    "dhcp": False,
+                    "dhcpServers": [],
+                    "connections": connections,
+                    "dhcpSelected": False,
+                    "staticIp": "",
+                    "staticMask": "",
+                    "staticGateway": "",
+                    "staticDns": "",
+                    "staticUseGateway": False,
+                    "staticUseDns": False,
+                }
+            )
     return out
 
 

@@ -57,8 +57,9 @@ class LocalBus:
                 try:
                     subscription.handler(envelope)
                 except Exception:
-                    log.exception("bus subscriber %r failed on %s", subscription.handler,
-                                  envelope.topic)
+                    log.exception(
+                        "bus subscriber %r failed on %s", subscription.handler, envelope.topic
+                    )
 
     def subscribe(self, topic_filter: TopicFilter, handler: Handler) -> _LocalSubscription:
         subscription = _LocalSubscription(self, topic_filter, handler)

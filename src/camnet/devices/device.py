@@ -94,7 +94,8 @@ def absolute_value(variable: Variable, change: JsonValue, current: JsonValue) ->
     if not variable.relative:
         return change
     if variable.kind is Kind.JSON:
-        assert isinstance(current, dict) and isinstance(change, dict)
+        assert isinstance(current, dict)
+        assert isinstance(change, dict)
         return {
             member: float(saturate(variable, float(current[member]) + float(change.get(member, 0))))
             for member in current
@@ -236,8 +237,13 @@ class Device:
         if variable is not None and variable.readable:
             value = self._state[variable.name]
         reply = Envelope(
-            Topic(MessageType.UPDATE, target=self._reply_to(envelope), source=self.name,
-                  name=envelope.topic.name, id=envelope.topic.id),
+            Topic(
+                MessageType.UPDATE,
+                target=self._reply_to(envelope),
+                source=self.name,
+                name=envelope.topic.name,
+                id=envelope.topic.id,
+            ),
             Message(value=value),
         )
         self._publish_soon(reply)
@@ -261,12 +267,18 @@ class Device:
         except (CoercionError, WriteRefused) as exc:
             await self._bus.publish(
                 Envelope(
-                    Topic(MessageType.LOG, target=reply_to, source=self.name,
-                          name=envelope.topic.name, id=envelope.topic.id),
+                    Topic(
+                        MessageType.LOG,
+                        target=reply_to,
+                        source=self.name,
+                        name=envelope.topic.name,
+                        id=envelope.topic.id,
+                    ),
                     Message(value={"level": "error", "message": str(exc)}),
                 )
             )
             return
         if reply_to and variable.readable:
-            await self._bus.publish(update(self.name, variable.name, result[variable.name],
-                                           target=reply_to))
+            await self._bus.publish(
+                update(self.name, variable.name, result[variable.name], target=reply_to)
+            )

@@ -7,8 +7,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 
-def drift(current: float, target: float, rng: random.Random, rate: float = 0.1,
-          noise: float = 0.05) -> float:
+def drift(
+    current: float, target: float, rng: random.Random, rate: float = 0.1, noise: float = 0.05
+) -> float:
     """First-order approach to ``target`` with a little noise, like a thermal mass."""
     return current + (target - current) * rate + rng.gauss(0.0, noise)
 

@@ -57,10 +57,15 @@ class SimulatedControlUnit:
             "connectionUrls": {"http": urls, "https": []},
             "httpStatus": {"state": "listening" if urls else "stopped", "urls": urls},
             "httpsStatus": {"state": "stopped", "reason": "HTTPS is not enabled on this node"},
-            "rtspStatus": {"state": "stopped", "clients": 0,
-                           "reason": "the RTSP server is not enabled on this node"},
-            "ntpStatus": {"synchronized": False,
-                          "message": "camnet uses the host clock; NTP is the host's job"},
+            "rtspStatus": {
+                "state": "stopped",
+                "clients": 0,
+                "reason": "the RTSP server is not enabled on this node",
+            },
+            "ntpStatus": {
+                "synchronized": False,
+                "message": "camnet uses the host clock; NTP is the host's job",
+            },
             "seconds": int(self._clock.now()),
         }
         if not self._config.second_head:
@@ -93,8 +98,7 @@ class SimulatedControlUnit:
 
     def _stage_record(self, value: JsonValue, staging: Staging) -> None:
         if value != "stop" and not _available(staging["recordingStorage"]):
-            staging.notify("record", "no recording storage is available; recording stays "
-                                     "stopped")
+            staging.notify("record", "no recording storage is available; recording stays stopped")
             staging.set("record", "stop")
             return
         staging.set("record", value)
@@ -103,15 +107,15 @@ class SimulatedControlUnit:
         for storage in [*staging["diskStorages"], *staging["netStorages"]]:
             if isinstance(storage, dict) and storage.get("uuid") == uuid:
                 return storage
-        raise WriteRefused(name, f"no storage with uuid {uuid!r} in diskStorages or "
-                                 "netStorages")
+        raise WriteRefused(name, f"no storage with uuid {uuid!r} in diskStorages or netStorages")
 
     # --- readings -----------------------------------------------------------------------
 
     async def run(self, device: Device) -> None:
         interval = self._config.interval
-        temps = {h: readings.parse_leading_number(str(device.state[f"oct{h}"]))
-                 for h in self._heads}
+        temps = {
+            h: readings.parse_leading_number(str(device.state[f"oct{h}"])) for h in self._heads
+        }
         fpga = readings.parse_leading_number(str(device.state["fpgaTemp"]))
         last = self._clock.monotonic()
         while True:
@@ -125,13 +129,15 @@ class SimulatedControlUnit:
                 temps[head] = readings.drift(temps[head], target, self._rng)
                 values[f"oct{head}"] = readings.celsius(temps[head])
                 values[f"RPM{head}"] = readings.follow_setpoint(
-                    int(state[f"RPM{head}"]), int(state[f"rpm{head}"]), rotating)
+                    int(state[f"RPM{head}"]), int(state[f"rpm{head}"]), rotating
+                )
                 setpoint = readings.parse_leading_number(str(state["psiSetpoint"]))
                 values[f"psi{head}"] = readings.millibar(setpoint + self._rng.gauss(0, 8))
             fpga = readings.drift(fpga, 52.0, self._rng)
             values["fpgaTemp"] = readings.celsius(fpga)
             values["recordTime"] = readings.advance_record_time(
-                float(state["recordTime"]), str(state["record"]), elapsed)
+                float(state["recordTime"]), str(state["record"]), elapsed
+            )
             epoch = self._clock.now()
             values["seconds"] = int(epoch)
             values["time"] = readings.time_fields(epoch, str(state["timezone"]))

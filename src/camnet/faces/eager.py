@@ -45,4 +45,8 @@ def start_eagerly(coro: Coroutine[Any, Any, None]) -> asyncio.Task[None] | None:
         pending = coro.send(None)
     except StopIteration:
         return None
-    return asyncio.ensure_future(_finish(coro, pending))
+    task = asyncio.ensure_future(_finish(coro, pending))
+    # A task cancelled before its first step never enters ``_finish``; closing the
+    # coroutine still runs its cleanup (a no-op when it has already finished).
+    task.add_done_callback(lambda _task: coro.close())
+    return task

@@ -37,9 +37,7 @@ class Credentials:
     secret: str
 
 
-def c2_credentials(
-    query: Mapping[str, str], authorization: str | None
-) -> Credentials | None:
+def c2_credentials(query: Mapping[str, str], authorization: str | None) -> Credentials | None:
     """The c2 ways to present credentials: HTTP Basic, or ``token``/``password`` (+``user``)
     in the query. Basic wins when both are present."""
     if authorization:
@@ -49,17 +47,18 @@ def c2_credentials(
                 decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
             except (binascii.Error, UnicodeDecodeError):
                 return None
-            user, sep, secret = decoded.partition(":")
-            return Credentials(user, secret) if sep and user else None
-    secret = query.get("token") or query.get("password")
-    if not secret:
+            user, sep, password = decoded.partition(":")
+            return Credentials(user, password) if sep and user else None
+    token = query.get("token") or query.get("password")
+    if not token:
         return None
-    return Credentials(query.get("user") or API_USER, secret)
+    return Credentials(query.get("user") or API_USER, token)
 
 
 class Authenticator:
-    def __init__(self, database: Database, policy: PermissionPolicy,
-                 poll_interval: float = 1.0) -> None:
+    def __init__(
+        self, database: Database, policy: PermissionPolicy, poll_interval: float = 1.0
+    ) -> None:
         self._database = database
         self._users = UserRepository(database.engine)
         self._policy = policy

@@ -102,28 +102,27 @@ def _check(variable: Variable, value: JsonValue) -> JsonValue:
 
 def _string(variable: Variable, value: str) -> str:
     if len(value) > variable.max_length:
-        raise CoercionError(
-            variable.name, f"text longer than {variable.max_length} characters"
-        )
+        raise CoercionError(variable.name, f"text longer than {variable.max_length} characters")
     return str(_check(variable, value))
 
 
+def _same_option(option: JsonValue, candidate: JsonValue) -> bool:
+    """String options also match a number that prints as them (``"1"`` ← 1); numeric
+    options also match their text (``30`` ← ``"30"``)."""
+    if isinstance(option, str):
+        return candidate == option or (
+            isinstance(candidate, int | float) and str(candidate) == option
+        )
+    if isinstance(candidate, str):
+        return candidate.strip() == str(option)
+    return isinstance(candidate, int | float) and candidate == option
+
+
 def _enum_option(variable: Variable, candidate: JsonValue) -> JsonValue:
-    for option in variable.options:
-        if candidate == option and type(candidate) is type(option):
-            return option
-        if isinstance(option, str) and not isinstance(candidate, bool):
-            if isinstance(candidate, int | float) and str(candidate) == option:
+    if not isinstance(candidate, bool):  # True == 1 in Python; never an option here
+        for option in variable.options:
+            if _same_option(option, candidate):
                 return option
-        if isinstance(option, int) and isinstance(candidate, str):
-            if candidate.strip() == str(option):
-                return option
-        if (
-            isinstance(option, int)
-            and isinstance(candidate, float)
-            and candidate == option
-        ):
-            return option
     allowed = ", ".join(json_text(o) for o in variable.options)
     raise CoercionError(variable.name, f"{json_text(candidate)} is not one of: {allowed}")
 
@@ -212,9 +211,8 @@ def _member(variable: Variable, member: str, field_type: Field, value: JsonValue
             return value
         raise CoercionError(where, f"expected true or false, got {json_text(value)}")
     numeric = isinstance(value, int | float) and not isinstance(value, bool)
-    if numeric and math.isfinite(value):
-        if field_type in (Field.NUMBER, Field.NUMBER_OR_STRING):
-            return value
+    if numeric and math.isfinite(value) and field_type is not Field.STRING:
+        return value
     if isinstance(value, str) and field_type in (Field.STRING, Field.NUMBER_OR_STRING):
         if len(value) > variable.max_length:
             raise CoercionError(where, f"text longer than {variable.max_length} characters")

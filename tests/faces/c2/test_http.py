@@ -13,9 +13,26 @@ from camnet.devices.profiles.c2 import c2_schema
 from tests.support import ServerProcess
 
 SEED_SAMPLE_KEYS = (
-    "oct0", "oct1", "light0", "light1", "hasInternet", "macAddr", "hostname", "netInfo",
-    "pan0", "pan1", "pip", "psi0", "psi1", "psiSetpoint", "changeVideoName",
-    "changeImageName", "changePostName", "record", "recordTime", "rtspPort",
+    "oct0",
+    "oct1",
+    "light0",
+    "light1",
+    "hasInternet",
+    "macAddr",
+    "hostname",
+    "netInfo",
+    "pan0",
+    "pan1",
+    "pip",
+    "psi0",
+    "psi1",
+    "psiSetpoint",
+    "changeVideoName",
+    "changeImageName",
+    "changePostName",
+    "record",
+    "recordTime",
+    "rtspPort",
 )
 
 
@@ -34,7 +51,8 @@ def test_query_token_returns_the_whole_readable_state(server: ServerProcess) -> 
     interface = state["netInfo"][0]
     for key in ("name", "macAddress", "gateway", "dhcp", "connections", "staticIp"):
         assert key in interface
-    assert "takePicture" not in state and "createTag" not in state  # write-only
+    assert "takePicture" not in state
+    assert "createTag" not in state
 
 
 def test_the_three_query_authentication_forms(server: ServerProcess) -> None:
@@ -72,8 +90,9 @@ def test_anything_else_is_401(
 ) -> None:
     with server.client() as client:
         for method in ("GET", "POST"):
-            response = client.request(method, "/api", params=params, headers=headers,
-                                      content=b'{"light0": true}')
+            response = client.request(
+                method, "/api", params=params, headers=headers, content=b'{"light0": true}'
+            )
             assert response.status_code == 401
             assert response.headers["www-authenticate"].startswith("Basic")
             assert response.json()["error"]["code"] == "unauthorized"
@@ -110,7 +129,9 @@ def test_seed_post_example_is_relative_and_answers_absolute(server: ServerProces
     assert response.status_code == 200
     assert response.json() == {"pan0": {"x": 39.5, "y": 40.0}, "zoom0": 20000}
     assert server.api({"get": "[pan0,zoom0]"}).json() == {
-        "pan0": {"x": 39.5, "y": 40.0}, "zoom0": 20000}
+        "pan0": {"x": 39.5, "y": 40.0},
+        "zoom0": 20000,
+    }
     # Relative again: the same request moves further.
     again = server.post({"pan0": {"x": -10.5, "y": -10}, "zoom0": 20000}).json()
     assert again == {"pan0": {"x": 29.0, "y": 30.0}, "zoom0": 31424}
@@ -160,8 +181,7 @@ def _ranged_absolute() -> list[tuple[str, float, float]]:
 
 
 @pytest.mark.parametrize(("name", "low", "high"), _ranged_absolute())
-def test_saturation_at_both_ends(server: ServerProcess, name: str, low: float,
-                                 high: float) -> None:
+def test_saturation_at_both_ends(server: ServerProcess, name: str, low: float, high: float) -> None:
     below = server.api({name: str(low - 1000)}, user="admin")
     assert below.status_code == 200
     assert below.json() == {name: pytest.approx(low)}
@@ -191,7 +211,8 @@ def _unchanged_after(server: ServerProcess, bad: httpx.Response, status: int) ->
     assert bad.status_code == status, bad.text
     error = bad.json()["error"]
     assert error["status"] == status
-    assert isinstance(error["message"], str) and error["message"]
+    assert isinstance(error["message"], str)
+    assert error["message"]
     return dict(error)
 
 

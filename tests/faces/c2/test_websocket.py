@@ -39,8 +39,10 @@ async def test_basic_authentication_on_upgrade(server: ServerProcess) -> None:
 
 async def test_http_change_reaches_two_clients(server: ServerProcess) -> None:
     server.api({"light0": "false"})
-    async with (await open_api(server.ws_url, server.token) as first,
-                await open_api(server.ws_url, server.token) as second):
+    async with (
+        await open_api(server.ws_url, server.token) as first,
+        await open_api(server.ws_url, server.token) as second,
+    ):
         assert (await receive_json(first))["light0"] is False
         assert (await receive_json(second))["light0"] is False
         await asyncio.to_thread(server.api, {"light0": "true"})
@@ -54,16 +56,19 @@ async def test_http_change_reaches_two_clients(server: ServerProcess) -> None:
 async def test_changes_carry_only_the_changed_variables(server: ServerProcess) -> None:
     async with await open_api(server.ws_url, server.token) as ws:
         await receive_json(ws)
-        await asyncio.to_thread(server.api, [("brightness", "3"), ("brightness", "-2"),
-                                             ("sharpness", "9")])
+        await asyncio.to_thread(
+            server.api, [("brightness", "3"), ("brightness", "-2"), ("sharpness", "9")]
+        )
         message = await wait_for_key(ws, "brightness")
     assert message == {"brightness": -2, "sharpness": 9}
 
 
 async def test_client_setters_are_applied_and_broadcast(server: ServerProcess) -> None:
     server.api({"light1": "false"})
-    async with (await open_api(server.ws_url, server.token) as writer,
-                await open_api(server.ws_url, server.token) as watcher):
+    async with (
+        await open_api(server.ws_url, server.token) as writer,
+        await open_api(server.ws_url, server.token) as watcher,
+    ):
         await receive_json(writer)
         await receive_json(watcher)
         await writer.send('{"light1": true}')
@@ -125,12 +130,15 @@ async def test_measured_values_arrive_as_they_change(server: ServerProcess) -> N
     seconds = [m["seconds"] for m in messages if "seconds" in m]
     temperatures = [m["oct0"] for m in messages if "oct0" in m]
     assert seconds, "the clock variable is pushed"
-    assert temperatures and all(t.endswith("°C") for t in temperatures)
+    assert temperatures
+    assert all(t.endswith("°C") for t in temperatures)
 
 
 async def test_a_slow_client_does_not_hold_up_the_others(server: ServerProcess) -> None:
-    async with (await open_api(server.ws_url, server.token) as stalled,
-                await open_api(server.ws_url, server.token) as live):
+    async with (
+        await open_api(server.ws_url, server.token) as stalled,
+        await open_api(server.ws_url, server.token) as live,
+    ):
         await receive_json(live)
         # `stalled` never reads; push many changes and check `live` keeps up.
         for index in range(60):

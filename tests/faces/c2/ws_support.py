@@ -22,8 +22,7 @@ async def receive_json(ws: ClientConnection, timeout: float = 5.0) -> dict[str, 
     return message
 
 
-async def wait_for_key(ws: ClientConnection, key: str, timeout: float = 5.0
-                       ) -> dict[str, Any]:
+async def wait_for_key(ws: ClientConnection, key: str, timeout: float = 5.0) -> dict[str, Any]:
     """The next message that carries ``key`` (simulated readings arrive in between)."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:

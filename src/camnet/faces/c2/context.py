@@ -25,15 +25,14 @@ class C2Context:
 
 def query_pairs(query_string: bytes) -> list[tuple[str, str]]:
     try:
-        return parse_qsl(query_string.decode("latin-1"), keep_blank_values=True,
-                         max_num_fields=MAX_QUERY_FIELDS)
+        return parse_qsl(
+            query_string.decode("latin-1"), keep_blank_values=True, max_num_fields=MAX_QUERY_FIELDS
+        )
     except ValueError:
         raise C2Error(400, "invalid_query", f"more than {MAX_QUERY_FIELDS} query fields") from None
 
 
-async def authenticate(
-    context: C2Context, pairs: list[tuple[str, str]], headers: Any
-) -> Principal:
+async def authenticate(context: C2Context, pairs: list[tuple[str, str]], headers: Any) -> Principal:
     """Ask identity who this is; every c2 route goes through here. 401 when nobody."""
     first: dict[str, str] = {}
     for key, value in pairs:

@@ -31,8 +31,7 @@ class C2Error(Exception):
     headers: dict[str, str] = field(default_factory=dict)
 
     def body(self) -> dict[str, Any]:
-        error: dict[str, Any] = {"status": self.status, "code": self.code,
-                                 "message": self.message}
+        error: dict[str, Any] = {"status": self.status, "code": self.code, "message": self.message}
         if self.details:
             error["details"] = [{"key": p.key, "reason": p.reason} for p in self.details]
         return {"error": error}
@@ -41,13 +40,18 @@ class C2Error(Exception):
         return json.dumps(self.body(), ensure_ascii=False, separators=(",", ":"))
 
     def response(self) -> Response:
-        return Response(self.text(), status_code=self.status, headers=self.headers,
-                        media_type="application/json")
+        return Response(
+            self.text(),
+            status_code=self.status,
+            headers=self.headers,
+            media_type="application/json",
+        )
 
 
 def unauthorized() -> C2Error:
     return C2Error(
-        401, "unauthorized",
+        401,
+        "unauthorized",
         "valid credentials required: query token or password (and user), or HTTP Basic",
         headers={"WWW-Authenticate": 'Basic realm="camnet", charset="UTF-8"'},
     )

@@ -103,8 +103,12 @@ class StateFanout:
 
     def start(self) -> None:
         self._subscription = self._bus.subscribe(
-            TopicFilter(type=MessageType.UPDATE, source=self._device_name, target=BROADCAST,
-                        name=state_name("*")),
+            TopicFilter(
+                type=MessageType.UPDATE,
+                source=self._device_name,
+                target=BROADCAST,
+                name=state_name("*"),
+            ),
             self._on_update,
         )
 

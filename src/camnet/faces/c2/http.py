@@ -54,8 +54,9 @@ def c2_http_router(context: C2Context) -> APIRouter:
         try:
             result = await context.device.execute(operations)
         except WriteRefused as exc:
-            raise C2Error(400, "refused", f"{exc}; nothing was changed",
-                          [Problem(exc.variable, exc.reason)]) from None
+            raise C2Error(
+                400, "refused", f"{exc}; nothing was changed", [Problem(exc.variable, exc.reason)]
+            ) from None
         return Response(dumps(result), media_type="application/json")
 
     return router

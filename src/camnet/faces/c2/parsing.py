@@ -57,8 +57,12 @@ def parse_get_list(text: str) -> list[str]:
     inner = text.strip()
     if inner.startswith("[") or inner.endswith("]"):
         if not (inner.startswith("[") and inner.endswith("]")):
-            raise C2Error(400, "malformed_get", f"unbalanced brackets in get={text}",
-                          [Problem("get", "expected get=[name,name,...]")])
+            raise C2Error(
+                400,
+                "malformed_get",
+                f"unbalanced brackets in get={text}",
+                [Problem("get", "expected get=[name,name,...]")],
+            )
         inner = inner[1:-1].strip()
     if not inner:
         return []
@@ -66,8 +70,12 @@ def parse_get_list(text: str) -> list[str]:
     for part in inner.split(","):
         name = part.strip().strip('"').strip("'")
         if not _NAME.match(name):
-            raise C2Error(400, "malformed_get", f"malformed get list: {text}",
-                          [Problem("get", f"{part.strip()!r} is not a variable name")])
+            raise C2Error(
+                400,
+                "malformed_get",
+                f"malformed get list: {text}",
+                [Problem("get", f"{part.strip()!r} is not a variable name")],
+            )
         names.append(name)
     return names
 
@@ -110,8 +118,12 @@ class _Collector:
 
     def finish(self) -> list[Operation]:
         if self.invalid:
-            raise C2Error(400, "invalid_request", _summary(self.invalid + self.forbidden),
-                          self.invalid + self.forbidden)
+            raise C2Error(
+                400,
+                "invalid_request",
+                _summary(self.invalid + self.forbidden),
+                self.invalid + self.forbidden,
+            )
         if self.forbidden:
             raise C2Error(403, "forbidden", _summary(self.forbidden), self.forbidden)
         return self.operations

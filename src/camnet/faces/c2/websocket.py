@@ -44,8 +44,9 @@ def c2_websocket_router(context: C2Context) -> APIRouter:
     return router
 
 
-async def _serve(websocket: WebSocket, context: C2Context, client: StateClient,
-                 principal: Principal) -> None:
+async def _serve(
+    websocket: WebSocket, context: C2Context, client: StateClient, principal: Principal
+) -> None:
     schema = context.device.schema
     while True:
         message = await websocket.receive()
@@ -54,8 +55,11 @@ async def _serve(websocket: WebSocket, context: C2Context, client: StateClient,
         text = message.get("text")
         try:
             if text is None:
-                raise C2Error(400, "binary_message",
-                              "messages must be JSON text frames; binary frames are ignored")
+                raise C2Error(
+                    400,
+                    "binary_message",
+                    "messages must be JSON text frames; binary frames are ignored",
+                )
             operations = body_operations(json_pairs(text), schema, principal.grant)
             if not operations:
                 continue
@@ -64,11 +68,13 @@ async def _serve(websocket: WebSocket, context: C2Context, client: StateClient,
             client.offer_text(exc.text())
             continue
         except WriteRefused as exc:
-            error = C2Error(400, "refused", f"{exc}; nothing was changed",
-                            [Problem(exc.variable, exc.reason)])
+            error = C2Error(
+                400, "refused", f"{exc}; nothing was changed", [Problem(exc.variable, exc.reason)]
+            )
             client.offer_text(error.text())
             continue
-        reads = {name: result[name] for op in operations if isinstance(op, Read)
-                 for name in op.names}
+        reads = {
+            name: result[name] for op in operations if isinstance(op, Read) for name in op.names
+        }
         if reads:
             client.offer(reads)

@@ -1,0 +1,56 @@
+"""Credentials as the c2 dialect presents them, and their verification."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+from camnet.identity.authenticator import Authenticator, Credentials, c2_credentials
+from camnet.identity.bootstrap import ensure_initial_users
+from camnet.identity.permissions import ALL, PermissionPolicy, Role
+from camnet.identity.users import UserRepository
+from camnet.store.database import Database
+
+
+def basic(text: str) -> str:
+    return "Basic " + base64.b64encode(text.encode()).decode()
+
+
+def test_credential_forms() -> None:
+    assert c2_credentials({"token": "t"}, None) == Credentials("API-User", "t")
+    assert c2_credentials({"password": "p", "user": "admin"}, None) == Credentials("admin", "p")
+    assert c2_credentials({}, basic("admin:p:with:colons")) == Credentials("admin", "p:with:colons")
+    assert c2_credentials({"token": "t"}, basic("admin:p")) == Credentials("admin", "p")
+    assert c2_credentials({}, None) is None
+    assert c2_credentials({}, basic("no-colon")) is None
+    assert c2_credentials({}, "Basic ***") is None
+
+
+async def test_verification_and_cache(tmp_path: Path) -> None:
+    database = Database.open_sqlite(tmp_path / "db.sqlite3")
+    users = UserRepository(database.engine)
+    created = ensure_initial_users(users, "admin-secret", None)
+    assert created.admin_password == "admin-secret"
+    assert created.api_token
+    again = ensure_initial_users(users, "other", "other")
+    assert not again.any
+    authenticator = Authenticator(database, PermissionPolicy(None, ["light0"]), poll_interval=0.05)
+    await authenticator.start()
+    try:
+        admin = await authenticator.authenticate(Credentials("admin", "admin-secret"))
+        assert admin is not None
+        assert admin.role is Role.ADMIN
+        assert admin.grant is ALL
+        assert authenticator.cached(Credentials("admin", "admin-secret")) == admin
+        assert await authenticator.authenticate(Credentials("admin", "wrong")) is None
+        assert await authenticator.authenticate(Credentials("ghost", "x")) is None
+        api = await authenticator.authenticate(Credentials("API-User", created.api_token or ""))
+        assert api is not None
+        assert api.grant.may_write("light0")
+        assert not api.grant.may_write("gain")
+        await database.run(users.set_secret, "admin", "new-secret")
+        authenticator.forget()
+        assert await authenticator.authenticate(Credentials("admin", "admin-secret")) is None
+    finally:
+        await authenticator.stop()
+        database.close()
