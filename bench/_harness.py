@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
+from typing import cast
 from urllib.parse import urlsplit
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -253,8 +254,7 @@ class HttpConnection(asyncio.Protocol):
         return protocol
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        self._transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._transport = None
@@ -414,8 +414,7 @@ class WsClient(asyncio.Protocol):
         self.round = -1  # the last round this client saw; used by the fan-out worker
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        self._transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
         transport.write(self._request)
 
     def connection_lost(self, exc: Exception | None) -> None:

@@ -105,7 +105,7 @@ class Worker:
         async with asyncio.timeout(timeout):
             line = (await self.process.stdout.readline()).decode().split()
         if not line or line[0] != word:
-            raise RuntimeError(f"subscriber worker: expected {word!r}, got {line!r}")
+            raise RuntimeError(f"subscriber worker: expected {word!r}, got {line or 'EOF'!r}")
         return line[1:]
 
     async def stop(self) -> None:

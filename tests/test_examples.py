@@ -1,0 +1,71 @@
+"""The c2 seed's Python examples, unmodified but for their constants, against camnet."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.support import ServerProcess, clean_env
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def prepared(name: str, server: ServerProcess, directory: Path) -> Path:
+    """A copy of the example with its three constants pointed at the test server."""
+    port = server.url.rsplit(":", 1)[1]
+    text = (EXAMPLES / name).read_text()
+    for constant, value in (
+        ("ROTO_CLEAR_IP", "127.0.0.1"),
+        ("ROTO_CLEAR_PORT", port),
+        ("MY_API_TOKEN", server.token),
+    ):
+        text, count = re.subn(
+            rf'^{constant} = ".*"$', f'{constant} = "{value}"', text, flags=re.MULTILINE
+        )
+        assert count == 1, constant
+    target = directory / name
+    target.write_text(text)
+    return target
+
+
+def run(script: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(script)],
+        cwd=script.parent,
+        text=True,
+        capture_output=True,
+        timeout=60,
+        env=clean_env(),
+        check=False,
+    )
+
+
+def test_http_example(server: ServerProcess, tmp_path: Path) -> None:
+    server.api({"light0": "true"})
+    server.post({"pan0": {"x": 1000, "y": 1000}})
+    server.post({"pan0": {"x": -50, "y": -50}})
+    result = run(prepared("c2_http_get_and_set.py", server, tmp_path))
+    assert result.returncode == 0, result.stderr
+    first, second = result.stdout.strip().splitlines()
+    assert "'light0': True" in first
+    assert "'record': 'stop'" in first
+    assert second == 'b\'{"light0":false,"pan0":{"x":30.0,"y":20.0}}\''
+    assert server.api({"get": "[light0,pan0]"}).json() == {
+        "light0": False,
+        "pan0": {"x": 30.0, "y": 20.0},
+    }
+
+
+def test_websocket_example_toggles_the_light(server: ServerProcess, tmp_path: Path) -> None:
+    before = server.api({"get": "[light0]"}).json()["light0"]
+    result = run(prepared("c2_websocket_light_and_jpeg.py", server, tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "'cam0Exists': True" in result.stdout
+    assert (tmp_path / "myCurrentImg.jpg").exists()
+    deadline = time.monotonic() + 3
+    while server.api({"get": "[light0]"}).json()["light0"] is before:
+        assert time.monotonic() < deadline, "the light was not toggled"
+        time.sleep(0.05)
