@@ -30,7 +30,8 @@ def test_persisted_variables_survive_a_restart(fresh_server: ServerProcess) -> N
     assert state["timezone"] == "Europe/Berlin"
     assert state["recordingFps"] == 60
     assert state["pan0"] == before
-    assert state["light0"] is False, "the light is live state and starts off"
+    assert state["light0"] is True
+    assert state["record"] == "stop", "recording is live state and starts stopped"
 
 
 def test_acknowledged_writes_survive_kill_9(fresh_server: ServerProcess) -> None:

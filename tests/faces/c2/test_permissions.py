@@ -58,7 +58,8 @@ def test_default_api_user_cannot_change_server_settings(server: ServerProcess) -
     for key, value in (
         ("httpPort", "81"),
         ("timezone", "Europe/Berlin"),
-        ("recordingResolution", "HD"),
+        ("mjpgStreamIsOpen", "true"),
+        ("recordingStorage", "x"),
     ):
         assert server.api({key: value}).status_code == 403, key
     assert server.api({"light0": "true"}).status_code == 200

@@ -142,7 +142,7 @@ def _head_variables(head: int) -> list[Variable]:
         ),
         # Typed "Integer" in the seed but described as true/false and shown as a JSON
         # boolean in the sample response: a boolean that also accepts 1 and 0 on write.
-        _bool(f"light{head}", RW, f"{ordinal} camera head light", persisted=False),
+        _bool(f"light{head}", RW, f"{ordinal} camera head light"),
         _choice(
             f"cfg3{head}",
             SENSOR_RATES,
@@ -538,6 +538,7 @@ HEAD_VARIABLE_STEMS: Final = (
 )
 
 API_USER_WRITABLE: Final = (
+    # lights and head controls
     "light0",
     "light1",
     "pan0",
@@ -548,6 +549,13 @@ API_USER_WRITABLE: Final = (
     "pip",
     "cam0SelectedSensor",
     "cam1SelectedSensor",
+    "dictRotation0",
+    "dictRotation1",
+    "autoRotate0",
+    "autoRotate1",
+    "alignmentStream0",
+    "alignmentStream1",
+    # image settings
     "exposure",
     "whiteBalance",
     "noiseSuppression",
@@ -559,13 +567,30 @@ API_USER_WRITABLE: Final = (
     "sharpness",
     "saturation",
     "contrast",
+    # recording and Visual Backup
     "record",
-    "takePicture",
-    "jpeg",
-    "createTag",
     "changeVideoName",
     "changeImageName",
     "changePostName",
     "changeBackupPostName",
+    "recordingResolution",
+    "recordingFps",
+    "recordingPictureQuality",
+    "recordingWithTimeStamp",
+    "recordingWithDateStamp",
+    "backupActive",
+    "backupResolution",
+    "backupFps",
+    "backupPictureQuality",
+    "backupWithTimeStamp",
+    "backupWithDateStamp",
+    "backupUseCompleteSpace",
+    "backupMaximumRecordingTimeCapacity",
+    # pictures and tags
+    "takePicture",
+    "jpeg",
+    "createTag",
 )
-"""What the API-User may write by default: the camera controls the seed's examples use."""
+"""What the API-User may write by default: the camera controls, image, recording and
+backup settings, pictures and tags. Left to the admin: listeners and ports, storage
+selection, the unauthenticated stream switch, language, time and authentication."""
