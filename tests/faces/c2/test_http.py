@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from typing import Any
 
 import httpx
@@ -308,3 +309,16 @@ def test_bad_storage_selection_is_refused(server: ServerProcess) -> None:
     response = server.api({"recordingStorage": "no-such-uuid"}, user="admin")
     assert response.status_code == 400
     assert response.json()["error"]["details"][0]["key"] == "recordingStorage"
+
+
+def test_host_facts_come_from_the_real_host(server: ServerProcess) -> None:
+    import re
+    import socket
+
+    state = server.api({"get": "[hostname,macAddr,netInfo,time,seconds,swVersion]"}).json()
+    assert state["hostname"] == socket.gethostname()
+    assert state["macAddr"] == "" or re.fullmatch(r"([0-9A-F]{2}:){5}[0-9A-F]{2}", state["macAddr"])
+    assert all("macAddress" in interface for interface in state["netInfo"])
+    assert len(state["time"]) == 6
+    assert abs(state["seconds"] - time.time()) < 5
+    assert state["swVersion"].startswith("camnet ")
