@@ -8,8 +8,10 @@ stdin/stdout, one line per message:
     worker → parent   ``ready N``                     all N clients got their first message
     parent → worker   ``arm ROUND true|false``        expect that light0 value next
     worker → parent   ``armed ROUND``
-    worker → parent   ``done ROUND COUNT LAST``       COUNT clients got it; LAST = latest
-                                                      arrival (CLOCK_MONOTONIC seconds)
+    worker → parent   ``done ROUND COUNT LAST OTHER`` COUNT clients got it; LAST = latest
+                                                      arrival (CLOCK_MONOTONIC seconds);
+                                                      OTHER = messages without light0
+                                                      (camnet's readings) during the round
     parent → worker   ``quit`` (or EOF)
 
 A round ends when every client has the value or after ``--round-timeout`` seconds.
@@ -36,14 +38,18 @@ class Rounds:
         self.expected: bool | None = None
         self.count = 0
         self.last = 0.0
+        self.other = 0
         self._timer: asyncio.TimerHandle | None = None
 
     def arm(self, number: int, expected: bool) -> None:
-        self.round, self.expected, self.count, self.last = number, expected, 0, 0.0
+        self.round, self.expected, self.count, self.last, self.other = number, expected, 0, 0.0, 0
         self._timer = asyncio.get_running_loop().call_later(self.timeout, self._report)
 
     def on_message(self, client: WsClient, payload: bytes, arrival: float) -> None:
-        if self.expected is None or client.round == self.round or b'"light0"' not in payload:
+        if self.expected is None or client.round == self.round:
+            return
+        if b'"light0"' not in payload:
+            self.other += 1
             return
         try:
             value = json.loads(payload).get("light0")
@@ -64,7 +70,7 @@ class Rounds:
             self._timer.cancel()
             self._timer = None
         self.expected = None
-        emit(f"done {self.round} {self.count} {self.last!r}")
+        emit(f"done {self.round} {self.count} {self.last!r} {self.other}")
 
 
 def emit(line: str) -> None:

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import cast
+from typing import ClassVar, cast
 from urllib.parse import urlsplit
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -90,7 +90,7 @@ class ServerProcess:
     short ring buffers, shown if the server dies before it is ready.
     """
 
-    _live: set[ServerProcess] = set()
+    _live: ClassVar[set[ServerProcess]] = set()
 
     def __init__(self, name: str, argv: Sequence[str], env: dict[str, str] | None = None) -> None:
         self.name = name
@@ -124,7 +124,8 @@ class ServerProcess:
             start_new_session=True,
         )
         ServerProcess._live.add(self)
-        assert self._proc.stdout is not None and self._proc.stderr is not None
+        assert self._proc.stdout is not None
+        assert self._proc.stderr is not None
         threading.Thread(target=self._drain, args=(self._proc.stdout, True), daemon=True).start()
         threading.Thread(target=self._drain, args=(self._proc.stderr, False), daemon=True).start()
         deadline = time.monotonic() + timeout
@@ -224,6 +225,13 @@ def bench_script(name: str, *args: str, pin: str | None = None) -> list[str]:
 # --------------------------------------------------------------------------- HTTP client
 
 
+def host_port(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    if parts.hostname is None or parts.port is None:
+        raise ValueError(f"no host and port in {url!r}")
+    return parts.hostname, parts.port
+
+
 class HttpError(Exception):
     pass
 
@@ -247,10 +255,9 @@ class HttpConnection(asyncio.Protocol):
 
     @classmethod
     async def open(cls, base_url: str) -> HttpConnection:
-        parts = urlsplit(base_url)
         loop = asyncio.get_running_loop()
-        _, protocol = await loop.create_connection(cls, parts.hostname, parts.port)
-        protocol.host = parts.netloc
+        _, protocol = await loop.create_connection(cls, *host_port(base_url))
+        protocol.host = urlsplit(base_url).netloc
         return protocol
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -415,7 +422,7 @@ class WsClient(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
-        transport.write(self._request)
+        self._transport.write(self._request)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._transport = None
@@ -490,21 +497,22 @@ async def open_ws_clients(
     url: str, count: int, batch: int, on_message: MessageHandler, timeout: float = 30.0
 ) -> list[WsClient]:
     """Connect ``count`` clients, ``batch`` at a time, each having got its first message."""
-    parts = urlsplit(url)
+    host, port = host_port(url)
     loop = asyncio.get_running_loop()
     clients: list[WsClient] = []
 
     async def one() -> WsClient:
-        _, client = await loop.create_connection(
-            lambda: WsClient(url, on_message), parts.hostname, parts.port
-        )
+        _, client = await loop.create_connection(lambda: WsClient(url, on_message), host, port)
         await client.handshake
         await client.initial
         return client
 
     try:
-        for start in range(0, count, batch):
-            size = min(batch, count - start)
+        # One client alone first: the server then verifies the credentials once (argon2,
+        # slow on purpose) and serves the rest from its cache, instead of verifying them
+        # for every client of the first batch at once.
+        sizes = [1, *(min(batch, count - start) for start in range(1, count, batch))]
+        for size in sizes[: max(count, 0)]:
             async with asyncio.timeout(timeout):
                 clients.extend(await asyncio.gather(*(one() for _ in range(size))))
     except BaseException:
@@ -530,6 +538,11 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> Non
     cells = [[str(h) for h in headers], *[[str(c) for c in row] for row in rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     for index, row in enumerate(cells):
-        print("  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))))
+        print(
+            "  ".join(
+                c.rjust(w) if i else c.ljust(w)
+                for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
         if index == 0:
             print("  ".join("-" * w for w in widths))

@@ -120,11 +120,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=50, help="keep-alive connections")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument(
-        "--loadgen", choices=("auto", "wrk", "python"), default="auto",
+        "--loadgen",
+        choices=("auto", "wrk", "python"),
+        default="auto",
         help="auto: wrk when installed, else the Python client",
     )
     parser.add_argument(
-        "--pin", action="store_true",
+        "--pin",
+        action="store_true",
         help="taskset: servers on CPU 0, load generator on CPU 1 (no root needed)",
     )
     args = parser.parse_args(argv)

@@ -55,7 +55,9 @@ class Reference:
         broadcast(self.clients, text)
         return text.encode()
 
-    async def http_handler(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def http_handler(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
