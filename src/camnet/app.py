@@ -14,8 +14,8 @@ from camnet import __version__
 from camnet.clock import Clock, SystemClock
 from camnet.faces.c2.context import C2Context
 from camnet.faces.c2.errors import C2Error
-from camnet.faces.c2.http import c2_http_router
-from camnet.faces.c2.websocket import c2_websocket_router
+from camnet.faces.c2.http import c2_http_route
+from camnet.faces.c2.websocket import c2_websocket_route
 from camnet.identity.bootstrap import InitialCredentials
 from camnet.node import Node
 from camnet.settings import Settings
@@ -67,8 +67,7 @@ def create_app(
         fanout=node.c2_fanout,
         max_body_bytes=settings.max_body_bytes,
     )
-    app.include_router(c2_http_router(c2))
-    app.include_router(c2_websocket_router(c2))
+    app.router.routes.extend([c2_http_route(c2), c2_websocket_route(c2)])
 
     @app.exception_handler(C2Error)
     async def c2_error(_request: Request, exc: C2Error) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from pathlib import Path
 
@@ -54,3 +55,26 @@ async def test_verification_and_cache(tmp_path: Path) -> None:
     finally:
         await authenticator.stop()
         database.close()
+
+
+async def test_concurrent_first_requests_share_one_verification(tmp_path: Path) -> None:
+    database = Database.open_sqlite(tmp_path / "db.sqlite3")
+    ensure_initial_users(UserRepository(database.engine), "admin-secret", "api-secret")
+    authenticator = Authenticator(database, PermissionPolicy(None, []))
+    calls = 0
+    verify = authenticator._verify
+
+    def counting(credentials: Credentials) -> object:
+        nonlocal calls
+        calls += 1
+        return verify(credentials)
+
+    authenticator._verify = counting  # type: ignore[method-assign,assignment]
+    try:
+        results = await asyncio.gather(
+            *(authenticator.authenticate(Credentials("API-User", "api-secret")) for _ in range(20))
+        )
+    finally:
+        database.close()
+    assert calls == 1
+    assert all(r is not None and r.user == "API-User" for r in results)

@@ -64,6 +64,7 @@ class Authenticator:
         self._policy = policy
         self._poll_interval = poll_interval
         self._cache: dict[bytes, Principal] = {}
+        self._verifying: dict[bytes, asyncio.Future[Principal | None]] = {}
         self._cache_key = secrets.token_bytes(32)
         self._watcher: asyncio.Task[None] | None = None
         self._secrets_version = ""
@@ -98,7 +99,14 @@ class Authenticator:
         principal = self._cache.get(digest)
         if principal is not None:
             return principal
-        principal = await self._database.run(self._verify, credentials)
+        # Single flight: many connections presenting the same new credentials at once
+        # share one argon2 verification instead of queueing one each.
+        pending = self._verifying.get(digest)
+        if pending is None:
+            pending = asyncio.ensure_future(self._database.run(self._verify, credentials))
+            self._verifying[digest] = pending
+            pending.add_done_callback(lambda _f: self._verifying.pop(digest, None))
+        principal = await asyncio.shield(pending)
         if principal is not None:
             if len(self._cache) >= _MAX_CACHED:
                 self._cache.clear()

@@ -7,7 +7,7 @@ import json
 
 from camnet.bus.local import LocalBus
 from camnet.bus.message import update
-from camnet.faces.c2.fanout import StateClient, StateFanout
+from camnet.faces.c2.fanout import CHUNK, StateClient, StateFanout
 from camnet.identity.permissions import ALL, VariableGrant
 
 
@@ -74,3 +74,24 @@ async def test_clients_see_only_what_they_may_read() -> None:
     assert fanout.client_count == 1
     fanout.stop()
     assert fanout.client_count == 0
+
+
+async def test_a_push_drains_in_chunks_and_a_later_change_merges_into_waiting_clients() -> None:
+    bus = LocalBus()
+    fanout = StateFanout(bus, "m-C2")
+    fanout.start()
+    sockets = [FakeSocket() for _ in range(3 * CHUNK)]
+    for socket in sockets:
+        fanout.join(StateClient(socket.send, ALL), {})
+    bus.publish_nowait(update("m-C2", "seconds", 1))
+    await asyncio.sleep(0)  # the flush runs and drains the first chunk only
+    served = sum(len(s.sent) == 2 for s in sockets)
+    assert served == CHUNK
+    bus.publish_nowait(update("m-C2", "light0", True))
+    for _ in range(10):
+        await asyncio.sleep(0)
+    first, last = sockets[0].sent, sockets[-1].sent
+    assert first == [{}, {"seconds": 1}, {"light0": True}]
+    assert last == [{}, {"seconds": 1, "light0": True}]
+    assert all(s.sent[-1].get("light0") is True for s in sockets)
+    fanout.stop()

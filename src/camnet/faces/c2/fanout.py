@@ -1,10 +1,15 @@
 """Push state changes to every c2 WebSocket client, serialised once per permission set.
 
 Updates published on the bus within one turn of the event loop are gathered into one
-message per client (a request that sets three variables arrives as one message). Each
-client keeps at most one send in flight; changes that arrive meanwhile are merged into
-one pending message holding the newest value of each variable, so a slow client gets
-fewer, fuller messages and never grows memory beyond one value per variable.
+batch (a request that sets three variables arrives as one message). Each client holds at
+most one pending message and one send in flight; a batch is *merged* into the pending
+message, so a slow client gets fewer, fuller messages holding the newest value of each
+variable and never grows memory beyond one value per variable.
+
+Delivery drains the clients with pending messages in chunks (``CHUNK`` per turn of the
+loop), so a push to a thousand clients never holds the loop for long: an HTTP setter
+arriving meanwhile is served between chunks, and its change merges into the message of
+every client still waiting, instead of queueing behind the whole push.
 """
 
 from __future__ import annotations
@@ -12,8 +17,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections import deque
 from collections.abc import Callable, Coroutine, Mapping
-from typing import Any
+from typing import Any, Final
 
 from camnet.bus.base import Bus, Subscription
 from camnet.bus.filters import TopicFilter
@@ -25,63 +31,91 @@ from camnet.state.schema import JsonValue
 log = logging.getLogger(__name__)
 
 SendText = Callable[[str], Coroutine[Any, Any, None]]
+Values = Mapping[str, JsonValue]
+MergeCache = dict[tuple[int, int], tuple[Values, str]]
+"""Merged pending messages of one flush, keyed by the identities of the two parts."""
+
+CHUNK: Final = 100
 
 
-def dumps(values: Mapping[str, JsonValue]) -> str:
+def dumps(values: Values) -> str:
     return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
 
 
 class StateClient:
-    """One connected client: its permissions and its single in-flight send."""
+    """One connected client: its permissions, its pending message, its send in flight."""
 
-    __slots__ = ("_inflight", "_pending", "_send", "_texts", "closed", "grant")
+    __slots__ = (
+        "_inflight", "_pending", "_pending_text", "_send", "_texts", "closed", "grant",
+        "queued",
+    )  # fmt: skip
 
     def __init__(self, send: SendText, grant: VariableGrant) -> None:
         self._send = send
         self.grant = grant
         self._inflight: asyncio.Task[None] | None = None
-        self._pending: dict[str, JsonValue] = {}
+        self._pending: Values = {}
+        self._pending_text: str | None = None
+        """The pending message's serialisation; None when nothing is pending."""
         self._texts: list[str] = []
         self.closed = False
+        self.queued = False
 
-    def offer(self, values: Mapping[str, JsonValue], text: str | None = None) -> None:
-        """Send ``values`` now if idle (``text`` is their serialisation), else merge them."""
-        if self.closed:
+    def enqueue(self, values: Values, text: str, merged: MergeCache) -> None:
+        """Merge ``values`` (serialised as ``text``) into the pending message.
+
+        Pending mappings are shared between clients and never mutated; clients holding
+        the same pending message share one merge and one serialisation via ``merged``.
+        """
+        if self._pending_text is None:
+            self._pending, self._pending_text = values, text
             return
-        if self._inflight is not None:
-            self._pending.update(values)
-            return
-        self._start(text if text is not None else dumps(values))
+        key = (id(self._pending), id(values))
+        hit = merged.get(key)
+        if hit is None:
+            combined = {**self._pending, **values}
+            hit = merged[key] = (combined, dumps(combined))
+        self._pending, self._pending_text = hit
+
+    def offer(self, values: Values) -> None:
+        """Send ``values`` as soon as this client's previous send is done."""
+        if not self.closed:
+            self.enqueue(values, dumps(values), {})
+            self.flush()
 
     def offer_text(self, text: str) -> None:
         """Send a message that is not state (an error), in order with the rest."""
-        if self.closed:
-            return
-        if self._inflight is not None:
+        if not self.closed:
             self._texts.append(text)
-            return
-        self._start(text)
+            self.flush()
 
-    def _start(self, text: str) -> None:
+    def flush(self) -> bool:
+        """Start sending what is pending unless a send is in flight; True if one started."""
+        if self.closed or self._inflight is not None:
+            return False
+        if self._texts:
+            text = self._texts.pop(0)
+        elif self._pending_text is not None:
+            text = self._pending_text
+            self._pending, self._pending_text = {}, None
+        else:
+            return False
         try:
             task = start_eagerly(self._send(text))
         except Exception:
             self.closed = True
-            return
+            return False
         if task is not None:
             self._inflight = task
             task.add_done_callback(self._sent)
+        return True
 
     def _sent(self, task: asyncio.Task[None]) -> None:
         self._inflight = None
         if task.cancelled() or task.exception() is not None:
             self.closed = True
             return
-        if self._texts:
-            self._start(self._texts.pop(0))
-        elif self._pending:
-            values, self._pending = self._pending, {}
-            self._start(dumps(values))
+        self.flush()
 
     def close(self) -> None:
         self.closed = True
@@ -97,7 +131,9 @@ class StateFanout:
         self._device_name = device_name
         self._groups: dict[VariableGrant, set[StateClient]] = {}
         self._batch: dict[str, JsonValue] = {}
+        self._ready: deque[StateClient] = deque()
         self._flush_scheduled = False
+        self._drain_scheduled = False
         self._subscription: Subscription | None = None
         self.messages_sent = 0
 
@@ -120,12 +156,13 @@ class StateFanout:
             for client in group:
                 client.close()
         self._groups.clear()
+        self._ready.clear()
 
     @property
     def client_count(self) -> int:
         return sum(len(group) for group in self._groups.values())
 
-    def join(self, client: StateClient, initial: Mapping[str, JsonValue]) -> None:
+    def join(self, client: StateClient, initial: Values) -> None:
         """Register a client and send it ``initial`` before any later change."""
         self._groups.setdefault(client.grant, set()).add(client)
         client.offer(initial)
@@ -150,11 +187,29 @@ class StateFanout:
     def _flush(self) -> None:
         self._flush_scheduled = False
         batch, self._batch = self._batch, {}
-        for grant, clients in list(self._groups.items()):
+        merged: MergeCache = {}
+        for grant, clients in self._groups.items():
             visible = {k: v for k, v in batch.items() if grant.may_read(k)}
             if not visible:
                 continue
             text = dumps(visible)
-            for client in tuple(clients):
-                client.offer(visible, text)
+            for client in clients:
+                client.enqueue(visible, text, merged)
+                if not client.queued:
+                    client.queued = True
+                    self._ready.append(client)
+        if not self._drain_scheduled:
+            self._drain()
+
+    def _drain(self) -> None:
+        """Start the sends of up to CHUNK waiting clients, then give the loop a turn."""
+        self._drain_scheduled = False
+        ready = self._ready
+        for _ in range(min(CHUNK, len(ready))):
+            client = ready.popleft()
+            client.queued = False
+            if client.flush():
                 self.messages_sent += 1
+        if ready:
+            self._drain_scheduled = True
+            asyncio.get_running_loop().call_soon(self._drain)

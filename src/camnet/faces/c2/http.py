@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from camnet.devices.device import Read, WriteRefused
 from camnet.faces.c2.context import C2Context, authenticate, query_pairs
@@ -28,25 +29,20 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def c2_http_router(context: C2Context) -> APIRouter:
-    router = APIRouter()
+def c2_http_route(context: C2Context) -> Route:
+    """A plain Starlette route: ``/api`` takes no FastAPI dependency injection, whose
+    per-request cost was larger than the c2 handler itself (see docs/benchmarks.md)."""
     schema = context.device.schema
 
-    @router.api_route(
-        "/api",
-        methods=["GET", "POST"],
-        summary="Read and write the control unit's state (c2 dialect)",
-        response_class=Response,
-        responses={200: {"content": {"application/json": {}}}},
-    )
     async def api(request: Request) -> Response:
         pairs = query_pairs(request.scope["query_string"])
         principal = await authenticate(context, pairs, request.headers)
         if request.method == "POST":
             body = await read_body(request, context.max_body_bytes)
-            operations = body_operations(json_pairs(body), schema, principal.grant)
-            # Query parameters other than credentials are honoured on POST too.
-            operations = query_operations(pairs, schema, principal.grant) + operations
+            # Query parameters other than credentials run before the body's members.
+            operations = query_operations(pairs, schema, principal.grant) + body_operations(
+                json_pairs(body), schema, principal.grant
+            )
         else:
             operations = query_operations(pairs, schema, principal.grant)
         if not operations:
@@ -59,4 +55,4 @@ def c2_http_router(context: C2Context) -> APIRouter:
             ) from None
         return Response(dumps(result), media_type="application/json")
 
-    return router
+    return Route("/api", api, methods=["GET", "POST"], name="c2_api")

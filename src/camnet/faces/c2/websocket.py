@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter, WebSocket
-from starlette.websockets import WebSocketDisconnect
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from camnet.devices.device import Read, WriteRefused
 from camnet.faces.c2.context import C2Context, authenticate, query_pairs
@@ -17,11 +17,9 @@ from camnet.identity.permissions import Principal
 log = logging.getLogger(__name__)
 
 
-def c2_websocket_router(context: C2Context) -> APIRouter:
-    router = APIRouter()
+def c2_websocket_route(context: C2Context) -> WebSocketRoute:
     schema = context.device.schema
 
-    @router.websocket("/api")
     async def api_socket(websocket: WebSocket) -> None:
         try:
             principal = await authenticate(
@@ -41,7 +39,7 @@ def c2_websocket_router(context: C2Context) -> APIRouter:
         finally:
             context.fanout.leave(client)
 
-    return router
+    return WebSocketRoute("/api", api_socket, name="c2_api_socket")
 
 
 async def _serve(
