@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -50,6 +51,10 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         credentials = await node.start()
+        # Everything allocated so far lives as long as the process: keep it out of the
+        # cyclic collector's full passes, which otherwise stall the loop now and then.
+        gc.collect()
+        gc.freeze()
         on_credentials(credentials)
         if on_ready is not None:
             on_ready()

@@ -3,24 +3,37 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from starlette.routing import WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from camnet.devices.device import Read, WriteRefused
 from camnet.faces.c2.context import C2Context, authenticate, query_pairs
 from camnet.faces.c2.errors import C2Error, Problem
-from camnet.faces.c2.fanout import StateClient
+from camnet.faces.c2.fanout import SendText, StateClient
 from camnet.faces.c2.parsing import body_operations, json_pairs
 from camnet.identity.permissions import Principal
 
 log = logging.getLogger(__name__)
 
 
+def _text_sender(send: Send) -> SendText:
+    """Send text frames straight through the ASGI ``send``: the fan-out calls this once
+    per client per change, and Starlette's per-message state checks add nothing once the
+    socket is accepted (a closed socket still raises, and the client is dropped)."""
+
+    async def send_text(text: str) -> None:
+        await send({"type": "websocket.send", "text": text})
+
+    return send_text
+
+
 def c2_websocket_route(context: C2Context) -> WebSocketRoute:
     schema = context.device.schema
 
-    async def api_socket(websocket: WebSocket) -> None:
+    async def api_socket(websocket: WebSocket, send: Send) -> None:
         try:
             principal = await authenticate(
                 context, query_pairs(websocket.scope["query_string"]), websocket.headers
@@ -29,7 +42,7 @@ def c2_websocket_route(context: C2Context) -> WebSocketRoute:
             await websocket.send_denial_response(exc.response())
             return
         await websocket.accept()
-        client = StateClient(websocket.send_text, principal.grant)
+        client = StateClient(_text_sender(send), principal.grant)
         readable = principal.grant.readable(schema)
         context.fanout.join(client, context.device.snapshot(readable))
         try:
@@ -39,7 +52,17 @@ def c2_websocket_route(context: C2Context) -> WebSocketRoute:
         finally:
             context.fanout.leave(client)
 
-    return WebSocketRoute("/api", api_socket, name="c2_api_socket")
+    return WebSocketRoute("/api", _RawSocketApp(api_socket), name="c2_api_socket")
+
+
+class _RawSocketApp:
+    """An ASGI app (not a function, so Starlette passes the raw ``send`` through)."""
+
+    def __init__(self, handler: Callable[[WebSocket, Send], Awaitable[None]]) -> None:
+        self._handler = handler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._handler(WebSocket(scope, receive, send), send)
 
 
 async def _serve(
