@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from collections import deque
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, Final
@@ -27,8 +26,6 @@ from camnet.bus.message import BROADCAST, Envelope, MessageType, state_name, var
 from camnet.faces.eager import start_eagerly
 from camnet.identity.permissions import VariableGrant
 from camnet.state.schema import JsonValue
-
-log = logging.getLogger(__name__)
 
 SendText = Callable[[str], Coroutine[Any, Any, None]]
 Values = Mapping[str, JsonValue]
