@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import gc
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import replace
 
 from fastapi import FastAPI, Request
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from camnet import __version__
 from camnet.clock import Clock, SystemClock
@@ -17,11 +18,39 @@ from camnet.faces.c2.context import C2Context
 from camnet.faces.c2.errors import C2Error
 from camnet.faces.c2.http import c2_http_route
 from camnet.faces.c2.websocket import c2_websocket_route
+from camnet.faces.identity.errors import ApiError
+from camnet.faces.identity.errors import refuse as house_refuse
+from camnet.faces.identity.oauth import OAuthContext, oauth_routes
+from camnet.faces.identity.registry import DEFAULT_SERVICES, registry_route
+from camnet.faces.identity.resources import identity_resource_routes
 from camnet.identity.bootstrap import InitialCredentials
+from camnet.identity.gate import Access, Gate, GateConfig
 from camnet.node import Node
 from camnet.settings import Settings
 
 C2_PATHS = ("/api",)
+OPEN_DOCS = ("openapi", "swagger_ui_html", "swagger_ui_redirect")
+
+
+def c2_refuse(status: int, code: str, message: str, headers: Mapping[str, str]) -> Response:
+    """The gate's refusals (401, 429, 503) in the c2 dialect's error body."""
+    return C2Error(status, code, message, headers=dict(headers)).response()
+
+
+def declare_routes(gate: GateConfig) -> None:
+    """What each route needs. Anything not declared here is closed (``gate.default``)."""
+    c2 = Access("c2", c2_refuse)
+    gate.declare("c2_api", c2)
+    gate.declare("c2_api_socket", c2)
+    token = Access("identity", house_refuse, open_methods=frozenset({"POST"}))
+    gate.declare("oauth_token", replace(token, during_maintenance=True))
+    for name in ("pauth_token", "oauth_revoke", "oauth_introspect"):
+        # Open at the gate: the caller authenticates as a client (Basic) in the handler.
+        gate.declare(name, Access("identity", house_refuse, open=True, during_maintenance=True))
+    gate.declare("services_registry", Access("registry", house_refuse, open=True))
+    for name in OPEN_DOCS:
+        gate.declare(name, Access("camnet", house_refuse, open=True))
+    gate.declare("maintenance", Access("camnet", house_refuse, during_maintenance=True))
 
 
 def print_initial_credentials(credentials: InitialCredentials) -> None:
@@ -71,8 +100,30 @@ def create_app(
         authenticator=node.authenticator,
         fanout=node.c2_fanout,
         max_body_bytes=settings.max_body_bytes,
+        policy=node.policy,
     )
     app.router.routes.extend([c2_http_route(c2), c2_websocket_route(c2)])
+    oauth = OAuthContext(
+        identity=node.identity,
+        policy=node.policy,
+        per_address=node.token_limiter,
+        per_client=node.token_client_limiter,
+        failures=node.failures,
+    )
+    base_url = settings.advertised_url or _base_url(listen_urls)
+    app.router.routes.extend(oauth_routes(oauth))
+    app.router.routes.append(registry_route(node.identity, base_url, DEFAULT_SERVICES))
+    app.router.routes.extend(
+        identity_resource_routes(node.identity, node.maintenance, node.maintenance_switch)
+    )
+    gate = GateConfig(
+        policy=node.policy,
+        limiter=node.limiter,
+        default=Access("camnet", house_refuse),
+        maintenance=node.maintenance,
+    )
+    declare_routes(gate)
+    app.add_middleware(Gate, router=app.router, config=gate)
 
     @app.exception_handler(C2Error)
     async def c2_error(_request: Request, exc: C2Error) -> Response:
@@ -85,6 +136,20 @@ def create_app(
             code = {405: "method_not_allowed", 404: "not_found"}.get(exc.status_code, "error")
             error = C2Error(exc.status_code, code, str(exc.detail), headers=headers)
             return error.response()
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+        return ApiError(exc.status_code, str(exc.detail), headers=headers).response()
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, _exc: Exception) -> Response:
+        # Starlette logs the exception and re-raises it after this answer is sent.
+        message = "camnet had a problem with this request; please try again later"
+        if request.url.path in C2_PATHS:
+            return C2Error(500, "internal_error", message).response()
+        return ApiError(500, message).response()
 
     return app
+
+
+def _base_url(listen_urls: tuple[str, ...]) -> str:
+    for url in listen_urls:
+        return url.removesuffix("/api")
+    return "http://127.0.0.1:8080"

@@ -14,8 +14,13 @@ from camnet.devices.sim_control_unit import ControlUnitConfig, SimulatedControlU
 from camnet.faces.c2.fanout import StateFanout
 from camnet.identity.authenticator import Authenticator
 from camnet.identity.bootstrap import InitialCredentials, ensure_initial_users
+from camnet.identity.gate import Maintenance
 from camnet.identity.permissions import PermissionPolicy
+from camnet.identity.policy import Policy
+from camnet.identity.ratelimit import FailureBackoff, FixedWindowLimiter
+from camnet.identity.service import IdentityService
 from camnet.identity.users import UserRepository
+from camnet.maintenance import MaintenanceSwitch
 from camnet.settings import Settings
 from camnet.store.database import Database
 from camnet.store.settings_store import SettingsStore
@@ -34,10 +39,26 @@ class Node:
     def __post_init__(self) -> None:
         self.database = Database.open_sqlite(self.settings.database_path)
         self.bus = LocalBus(self.settings.machine_name)
-        self.authenticator = Authenticator(
-            self.database,
-            PermissionPolicy(self.settings.api_user_read, self.settings.api_user_write),
+        permission_policy = PermissionPolicy(
+            self.settings.api_user_read, self.settings.api_user_write
         )
+        self.identity = IdentityService(
+            self.database,
+            permission_policy,
+            self.clock,
+            access_lifetime=self.settings.token_lifetime,
+            refresh_lifetime=self.settings.refresh_token_lifetime,
+        )
+        self.authenticator = Authenticator(self.database, permission_policy, identity=self.identity)
+        self.policy = Policy(self.identity, self.authenticator)
+        self.limiter = FixedWindowLimiter(self.clock, self.settings.rate_limit_per_minute)
+        self.token_limiter = FixedWindowLimiter(self.clock, self.settings.token_requests_per_minute)
+        self.token_client_limiter = FixedWindowLimiter(
+            self.clock, self.settings.token_requests_per_minute
+        )
+        self.failures = FailureBackoff(self.clock, free=self.settings.token_failures_before_backoff)
+        self.maintenance = Maintenance()
+        self.maintenance_switch = MaintenanceSwitch(self.database, self.maintenance)
         self.control_unit = Device(
             service_name(self.settings.machine_name, CONTROL_UNIT_SERVICE),
             c2_schema(),
@@ -63,9 +84,12 @@ class Node:
             UserRepository(self.database.engine),
             admin.get_secret_value() if admin else None,
             token.get_secret_value() if token else None,
+            self.settings.admin_email,
         )
         await self.bus.start()
+        await self.identity.start()
         await self.authenticator.start()
+        await self.maintenance_switch.start()
         await self.control_unit.start()
         self.c2_fanout.start()
         log.info(
@@ -76,6 +100,8 @@ class Node:
     async def stop(self) -> None:
         self.c2_fanout.stop()
         await self.control_unit.stop()
+        await self.maintenance_switch.stop()
         await self.authenticator.stop()
+        await self.identity.stop()
         await self.bus.stop()
         self.database.close()

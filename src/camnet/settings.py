@@ -75,6 +75,42 @@ class Settings(BaseModel):
     simulation_interval: float = Field(
         1.0, gt=0, le=60, description="seconds between simulated readings"
     )
+    admin_email: str = Field(
+        "admin@localhost",
+        pattern=r"^[^@\s]+@[^@\s]+$",
+        description="the first-start admin's email (the fleet login uses it)",
+    )
+    token_lifetime: int = Field(
+        4 * 3600, ge=60, le=30 * 86400, description="seconds an OAuth access token lives"
+    )
+    refresh_token_lifetime: int = Field(
+        30 * 86400, ge=60, le=365 * 86400, description="seconds a refresh token lives"
+    )
+    advertised_url: str | None = Field(
+        None,
+        pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
+        description="base URL the service registry advertises (default: the listen URL)",
+    )
+    rate_limit_per_minute: int = Field(
+        6000,
+        ge=1,
+        le=100_000_000,
+        description="requests per access session, per service, per minute (a client's own "
+        "limit overrides it)",
+    )
+    token_requests_per_minute: int = Field(
+        60,
+        ge=1,
+        le=1_000_000,
+        description="token endpoint requests per source address and per client, per minute",
+    )
+    token_failures_before_backoff: int = Field(
+        5,
+        ge=1,
+        le=1000,
+        description="failed sign-ins before each failure locks out for "
+        "1, 2, 4 … 300 s (per address, client and username)",
+    )
 
     @field_validator("api_addr")
     @classmethod

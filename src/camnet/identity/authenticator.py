@@ -20,11 +20,14 @@ import logging
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from camnet.identity.permissions import PermissionPolicy, Principal
-from camnet.identity.users import API_USER, UserRepository, verify_secret
+from camnet.identity.users import API_USER, UserRepository, split_qualified, verify_secret
 from camnet.store.database import Database
+
+if TYPE_CHECKING:
+    from camnet.identity.service import IdentityService
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +60,13 @@ def c2_credentials(query: Mapping[str, str], authorization: str | None) -> Crede
 
 class Authenticator:
     def __init__(
-        self, database: Database, policy: PermissionPolicy, poll_interval: float = 1.0
+        self,
+        database: Database,
+        policy: PermissionPolicy,
+        poll_interval: float = 1.0,
+        identity: IdentityService | None = None,
     ) -> None:
+        self._identity = identity
         self._database = database
         self._users = UserRepository(database.engine)
         self._policy = policy
@@ -114,11 +122,25 @@ class Authenticator:
         return principal
 
     def _verify(self, credentials: Credentials) -> Principal | None:
-        record = self._users.get(credentials.user)
+        domain, name = split_qualified(credentials.user)
+        record = self._users.get(name, domain)
         if not verify_secret(record.secret_hash if record else None, credentials.secret):
             return None
         assert record is not None
-        return Principal(record.name, record.role, self._policy.grant_for(record.role))
+        if not record.enabled:
+            return None
+        session = "c:" + self._digest(credentials).hex()[:32]
+        if self._identity is not None:
+            return self._identity.user_principal(record, session, None)
+        permissions = self._policy.permissions_for(record.role, record.account)
+        return Principal(
+            record.name,
+            record.role,
+            self._policy.grant_of(permissions),
+            account=record.account,
+            permissions=permissions,
+            session=session,
+        )
 
     async def _watch(self) -> None:
         while True:

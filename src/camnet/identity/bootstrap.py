@@ -22,7 +22,10 @@ class InitialCredentials:
 
 
 def ensure_initial_users(
-    users: UserRepository, admin_password: str | None, api_token: str | None
+    users: UserRepository,
+    admin_password: str | None,
+    api_token: str | None,
+    admin_email: str | None = "admin@localhost",
 ) -> InitialCredentials:
     """Create the two c2 users if missing; given secrets are used only at creation."""
     created_admin = created_token = None
@@ -30,7 +33,7 @@ def ensure_initial_users(
     if users.get(ADMIN_USER) is None:
         created_admin = admin_password or generate_secret()
         generated = generated or admin_password is None
-        users.create(ADMIN_USER, Role.ADMIN, created_admin)
+        users.create(ADMIN_USER, Role.ADMIN, created_admin, email=admin_email)
     if users.get(API_USER) is None:
         created_token = api_token or generate_secret()
         generated = generated or api_token is None

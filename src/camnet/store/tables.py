@@ -2,19 +2,100 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, DateTime, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 metadata = MetaData()
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
 
 users = Table(
     "users",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("name", String(64), nullable=False, unique=True),
+    Column("account", String(64), ForeignKey("accounts.name"), nullable=False),
+    Column("name", String(64), nullable=False),
     Column("role", String(16), nullable=False),
     Column("secret_hash", Text, nullable=False),
+    Column("email", String(254), nullable=True, unique=True),
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("version", Integer, nullable=False, default=1),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("secret_changed_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("account", "name", name="uq_users_account_name"),
+)
+
+clients = Table(
+    "clients",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("owner", String(64), ForeignKey("accounts.name"), nullable=False),
+    Column("client_id", String(64), nullable=False),
+    Column("secret_hash", Text, nullable=False),
+    Column("grants", JSON, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("rate_limit", Integer, nullable=True),
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("owner", "client_id", name="uq_clients_owner_client_id"),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account", String(64), ForeignKey("accounts.name"), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("account", "name", name="uq_api_keys_account_name"),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("kind", String(8), nullable=False),
+    Column("family", String(32), nullable=False, index=True),
+    Column("subject_kind", String(8), nullable=False),
+    Column("subject_id", Integer, nullable=False),
+    Column("client", Integer, ForeignKey("clients.id"), nullable=True),
+    Column("issued_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("used_at", Float, nullable=True),
+    Column("revoked_at", Float, nullable=True),
+)
+
+permissions = Table(
+    "permissions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("subject_kind", String(8), nullable=False),
+    Column("subject_id", Integer, nullable=False),
+    Column("tenant", String(64), ForeignKey("accounts.name"), nullable=False),
+    Column("action", String(200), nullable=False),
+    UniqueConstraint("subject_kind", "subject_id", "tenant", "action", name="uq_permissions"),
 )
 
 settings = Table(

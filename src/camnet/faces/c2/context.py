@@ -9,8 +9,9 @@ from urllib.parse import parse_qsl
 from camnet.devices.device import Device
 from camnet.faces.c2.errors import C2Error, unauthorized
 from camnet.faces.c2.fanout import StateFanout
-from camnet.identity.authenticator import Authenticator, c2_credentials
-from camnet.identity.permissions import Principal
+from camnet.identity.authenticator import Authenticator
+from camnet.identity.permissions import DEFAULT_ACCOUNT, Principal
+from camnet.identity.policy import Policy
 
 MAX_QUERY_FIELDS = 1000
 
@@ -21,6 +22,7 @@ class C2Context:
     authenticator: Authenticator
     fanout: StateFanout
     max_body_bytes: int
+    policy: Policy
 
 
 def query_pairs(query_string: bytes) -> list[tuple[str, str]]:
@@ -33,13 +35,16 @@ def query_pairs(query_string: bytes) -> list[tuple[str, str]]:
 
 
 async def authenticate(context: C2Context, pairs: list[tuple[str, str]], headers: Any) -> Principal:
-    """Ask identity who this is; every c2 route goes through here. 401 when nobody."""
+    """Ask identity who this is; every c2 route goes through here. 401 when nobody, 404
+    for a principal of another account (this node's control unit is not theirs)."""
     first: dict[str, str] = {}
     for key, value in pairs:
         first.setdefault(key, value)
-    principal = await context.authenticator.authenticate(
-        c2_credentials(first, headers.get("authorization"))
+    principal = await context.policy.principal(
+        headers.get("authorization"), headers.get("x-api-key"), first
     )
     if principal is None:
         raise unauthorized()
+    if not principal.permissions.has_tenant(DEFAULT_ACCOUNT):
+        raise C2Error(404, "not_found", "there is no control unit here for this account")
     return principal

@@ -1,0 +1,327 @@
+"""``/oauth/token`` (issue and verify), ``/pauth/token``, ``/oauth/revoke`` (RFC 7009) and
+``/oauth/introspect`` (RFC 7662).
+
+The token endpoints are open (the client authenticates itself with HTTP Basic
+``owner.client_id:secret``, as the seed's curl lines build it) and throttled: a budget
+per source address and per client each minute, and a back-off that locks out a source
+address, a client or a username after a few failures. Errors follow RFC 6749 §5.2
+(``error``, ``error_description``) and carry the house ``statusCode`` and ``message`` too.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Final
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from camnet.faces.identity.errors import ApiError
+from camnet.identity.clients import ClientRecord
+from camnet.identity.gate import principal_of
+from camnet.identity.permissions import Principal
+from camnet.identity.policy import Policy
+from camnet.identity.ratelimit import FailureBackoff, FixedWindowLimiter
+from camnet.identity.service import IdentityService, IssuedTokens, OAuthError, invalid_client
+
+NO_STORE: Final = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+MAX_FORM_BYTES: Final = 16 * 1024
+BASIC_CHALLENGE: Final = {"WWW-Authenticate": 'Basic realm="camnet", charset="UTF-8"'}
+
+
+@dataclass
+class OAuthContext:
+    identity: IdentityService
+    policy: Policy
+    per_address: FixedWindowLimiter
+    per_client: FixedWindowLimiter
+    failures: FailureBackoff
+
+
+class Throttled(Exception):
+    def __init__(self, retry_after: int, message: str) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.message = message
+
+
+def oauth_error_response(error: OAuthError) -> Response:
+    headers = dict(NO_STORE)
+    if error.status == 401:
+        headers.update(BASIC_CHALLENGE)
+    body = {
+        "error": error.code,
+        "error_description": error.description,
+        "statusCode": error.status,
+        "message": error.description,
+    }
+    return Response(
+        json.dumps(body), status_code=error.status, headers=headers, media_type="application/json"
+    )
+
+
+def _throttled_response(exc: Throttled) -> Response:
+    error = ApiError(429, exc.message, headers={**NO_STORE, "Retry-After": str(exc.retry_after)})
+    return error.response()
+
+
+def tokens_response(tokens: IssuedTokens) -> Response:
+    return Response(json.dumps(tokens.body()), headers=NO_STORE, media_type="application/json")
+
+
+def _basic_client(request: Request) -> tuple[str, str] | None:
+    authorization = request.headers.get("authorization", "")
+    scheme, _, encoded = authorization.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    reference, sep, secret = decoded.partition(":")
+    return (reference, secret) if sep and reference else None
+
+
+async def _read_limited(request: Request) -> bytes:
+    size = 0
+    chunks = []
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_FORM_BYTES:
+            raise OAuthError(400, "invalid_request", f"requests are limited to {MAX_FORM_BYTES} B")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/x-www-form-urlencoded":
+        raise OAuthError(
+            400, "invalid_request", "send the parameters as application/x-www-form-urlencoded"
+        )
+    body = await _read_limited(request)
+    try:
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body))
+    except (UnicodeDecodeError, ValueError):
+        raise OAuthError(400, "invalid_request", "the form body does not parse") from None
+    form: dict[str, str] = {}
+    for key, value in pairs:
+        if key in form:
+            raise OAuthError(400, "invalid_request", f"parameter {key!r} given more than once")
+        form[key] = value
+    return form
+
+
+def _require(form: dict[str, str], name: str) -> str:
+    value = form.get(name)
+    if not value:
+        raise OAuthError(400, "invalid_request", f"missing parameter {name!r}")
+    return value
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _check_budget(context: OAuthContext, address: str, client_reference: str | None) -> None:
+    budget = context.per_address.hit(("address", address))
+    if not budget.allowed:
+        raise Throttled(budget.retry_after, "too many token requests from this address")
+    if client_reference is not None:
+        budget = context.per_client.hit(("client", client_reference))
+        if not budget.allowed:
+            raise Throttled(budget.retry_after, "too many token requests for this client")
+    for key in (("address", address), ("client", client_reference)):
+        wait = context.failures.retry_after(key)
+        if wait:
+            raise Throttled(wait, "too many failed attempts; wait before trying again")
+
+
+async def _authenticated_client(
+    context: OAuthContext, request: Request, address: str
+) -> ClientRecord:
+    presented = _basic_client(request)
+    if presented is None:
+        context.failures.failed(("address", address))
+        raise invalid_client()
+    reference, secret = presented
+    try:
+        return await context.identity.run_sync(
+            context.identity.authenticate_client, reference, secret
+        )
+    except OAuthError:
+        context.failures.failed(("address", address))
+        context.failures.failed(("client", reference))
+        raise
+
+
+def _handle(
+    handler: Callable[[Request], Awaitable[Response]],
+) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except OAuthError as error:
+            return oauth_error_response(error)
+        except Throttled as exc:
+            return _throttled_response(exc)
+
+    return endpoint
+
+
+def oauth_routes(context: OAuthContext) -> list[Route]:
+    identity = context.identity
+
+    async def issue(request: Request) -> Response:
+        address = _address(request)
+        presented = _basic_client(request)
+        _check_budget(context, address, presented[0] if presented else None)
+        form = await _form(request)
+        grant_type = _require(form, "grant_type")
+        if grant_type not in ("client_credentials", "password", "refresh_token"):
+            raise OAuthError(
+                400, "unsupported_grant_type", f"grant_type {grant_type!r} is not supported"
+            )
+        client = await _authenticated_client(context, request, address)
+        if grant_type == "client_credentials":
+            tokens = await identity.run_sync(identity.grant_client_credentials, client)
+        elif grant_type == "password":
+            username = _require(form, "username")
+            password = _require(form, "password")
+            user_key = ("user", username.lower())
+            wait = context.failures.retry_after(user_key)
+            if wait:
+                raise Throttled(wait, "too many failed attempts; wait before trying again")
+            try:
+                tokens = await identity.run_sync(
+                    identity.grant_password, client, username, password
+                )
+            except OAuthError as error:
+                if error.code == "invalid_grant":
+                    context.failures.failed(user_key)
+                    context.failures.failed(("address", address))
+                raise
+            context.failures.succeeded(user_key)
+        else:
+            refresh_token = _require(form, "refresh_token")
+            tokens = await identity.run_sync(identity.grant_refresh, client, refresh_token)
+        return tokens_response(tokens)
+
+    async def verify(request: Request) -> Response:
+        authorization = request.headers.get("authorization", "")
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ApiError(
+                401,
+                "send the access token to verify as 'Authorization: Bearer <token>'",
+                headers={"WWW-Authenticate": 'Bearer realm="camnet"'},
+            )
+        session = await identity.access_session(token.strip())
+        if session is None:
+            raise ApiError(
+                401,
+                "the access token is unknown, expired or revoked",
+                headers={"WWW-Authenticate": 'Bearer realm="camnet", error="invalid_token"'},
+            )
+        return Response(
+            json.dumps(session.verification(token.strip())),
+            headers=NO_STORE,
+            media_type="application/json",
+        )
+
+    async def password_login(request: Request) -> Response:
+        address = _address(request)
+        _check_budget(context, address, None)
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type != "application/json":
+            raise ApiError(415, 'send {"username": "domain\\\\user", "password": …} as JSON')
+        try:
+            body: Any = json.loads(await _read_limited(request))
+        except (ValueError, UnicodeDecodeError):
+            raise ApiError(400, "the body is not JSON") from None
+        problems = {
+            key: "required, a non-empty string"
+            for key in ("username", "password")
+            if not isinstance(body, dict) or not isinstance(body.get(key), str) or not body[key]
+        }
+        if problems:
+            raise ApiError(400, "the body does not validate", validation=problems)
+        user_key = ("user", body["username"].lower())
+        wait = context.failures.retry_after(user_key)
+        if wait:
+            raise Throttled(wait, "too many failed attempts; wait before trying again")
+        try:
+            tokens = await identity.run_sync(
+                identity.grant_password_without_client, body["username"], body["password"]
+            )
+        except OAuthError:
+            context.failures.failed(user_key)
+            context.failures.failed(("address", address))
+            raise
+        context.failures.succeeded(user_key)
+        return tokens_response(tokens)
+
+    async def _caller(request: Request, address: str) -> tuple[ClientRecord | None, Principal]:
+        """Revocation and introspection callers: a client by Basic, or a bearer."""
+        presented = _basic_client(request)
+        if presented is not None:
+            client = await _authenticated_client(context, request, address)
+            principal = await identity.run_sync(identity.client_principal, client, "")
+            return client, principal
+        found = principal_of(request.scope) or await context.policy.principal(
+            request.headers.get("authorization"), request.headers.get("x-api-key"), {}
+        )
+        if found is None:
+            raise invalid_client()
+        return None, found
+
+    async def revoke(request: Request) -> Response:
+        address = _address(request)
+        _check_budget(context, address, None)
+        form = await _form(request)
+        token = _require(form, "token")
+        client, principal = await _caller(request, address)
+        await identity.revoke(token, client, principal)
+        return Response(b"", headers=NO_STORE)
+
+    async def introspect(request: Request) -> Response:
+        address = _address(request)
+        _check_budget(context, address, None)
+        form = await _form(request)
+        token = _require(form, "token")
+        _client, principal = await _caller(request, address)
+        body = await identity.introspect(token, principal)
+        return Response(json.dumps(body), headers=NO_STORE, media_type="application/json")
+
+    def wrap_api(
+        handler: Callable[[Request], Awaitable[Response]],
+    ) -> Callable[[Request], Awaitable[Response]]:
+        inner = _handle(handler)
+
+        async def endpoint(request: Request) -> Response:
+            try:
+                return await inner(request)
+            except ApiError as error:
+                return error.response()
+
+        return endpoint
+
+    issue_endpoint, verify_endpoint = wrap_api(issue), wrap_api(verify)
+
+    async def token(request: Request) -> Response:
+        if request.method == "POST":
+            return await issue_endpoint(request)
+        return await verify_endpoint(request)
+
+    return [
+        Route("/oauth/token", token, methods=["GET", "POST"], name="oauth_token"),
+        Route("/pauth/token", wrap_api(password_login), methods=["POST"], name="pauth_token"),
+        Route("/oauth/revoke", wrap_api(revoke), methods=["POST"], name="oauth_revoke"),
+        Route("/oauth/introspect", wrap_api(introspect), methods=["POST"], name="oauth_introspect"),
+    ]

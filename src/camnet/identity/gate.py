@@ -1,0 +1,179 @@
+"""The gate every request passes: closed unless declared open, rate-limited, and shut
+(503) in maintenance mode.
+
+Each route of the application may be *declared* with an ``Access``: which service it
+belongs to (for rate limits), whether it is open (always, or while a condition holds), and
+how to word a refusal (each face answers in its own dialect's error body). A route that
+is not declared is closed: a request without valid credentials gets 401 before any route
+code runs, so a route added later cannot be left open by accident. WebSocket upgrades
+pass the same gate and are refused with an HTTP 401 response before the handshake.
+
+The principal found is left in ``scope["camnet.principal"]`` for the route to authorise
+(what the principal may do is the route's question; who it is was answered here).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Final
+from urllib.parse import parse_qsl
+
+from starlette.responses import Response
+from starlette.routing import Match, Router
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
+
+from camnet.identity.permissions import Principal
+from camnet.identity.policy import Policy
+from camnet.identity.ratelimit import FixedWindowLimiter
+
+PRINCIPAL_KEY: Final = "camnet.principal"
+
+
+Refusal = Callable[[int, str, str, Mapping[str, str]], Response]
+"""Words a refusal in a dialect: (status, short code, message, extra headers)."""
+
+
+@dataclass(frozen=True)
+class Access:
+    service: str
+    refuse: Refusal
+    open: bool = False
+    open_when: Callable[[], bool] | None = None
+    open_methods: frozenset[str] = frozenset()
+    """Methods open on an otherwise closed route (``POST /oauth/token``, not ``GET``)."""
+    during_maintenance: bool = False
+    """Whether the route still works in maintenance mode (turning it off, logging in)."""
+
+    def is_open(self, scope: Scope) -> bool:
+        if self.open or (self.open_when is not None and self.open_when()):
+            return True
+        return bool(self.open_methods) and scope.get("method") in self.open_methods
+
+
+@dataclass
+class Maintenance:
+    """Maintenance mode: every route not marked ``during_maintenance`` answers 503."""
+
+    active: bool = False
+    retry_after: int = 300
+
+
+@dataclass
+class GateConfig:
+    policy: Policy
+    limiter: FixedWindowLimiter
+    default: Access
+    declarations: dict[str, Access] = field(default_factory=dict)
+    maintenance: Maintenance = field(default_factory=Maintenance)
+
+    def declare(self, route_name: str, access: Access) -> None:
+        self.declarations[route_name] = access
+
+
+def principal_of(scope: Scope) -> Principal | None:
+    principal: Principal | None = scope.get(PRINCIPAL_KEY)
+    return principal
+
+
+class Gate:
+    """Raw ASGI middleware (cheap on the hot path: one route match, one cache lookup)."""
+
+    def __init__(self, app: ASGIApp, router: Router, config: GateConfig) -> None:
+        self.app = app
+        self.router = router
+        self.config = config
+
+    def _access(self, scope: Scope) -> Access:
+        partial: str | None = None
+        for route in self.router.routes:
+            match, _ = route.matches(scope)
+            if match is Match.FULL:
+                return self.config.declarations.get(getattr(route, "name", ""), self.config.default)
+            if match is Match.PARTIAL and partial is None:
+                partial = getattr(route, "name", "")
+        if partial is not None:
+            return self.config.declarations.get(partial, self.config.default)
+        return self.config.default
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        access = self._access(scope)
+        maintenance = self.config.maintenance
+        if maintenance.active and not access.during_maintenance:
+            refusal = access.refuse(
+                503,
+                "maintenance",
+                "camnet is offline for maintenance; please try again later",
+                {"Retry-After": str(maintenance.retry_after)},
+            )
+            await _answer(scope, receive, send, refusal)
+            return
+        if access.is_open(scope):
+            await self.app(scope, receive, send)
+            return
+        principal = await self._principal(scope)
+        if principal is None:
+            refusal = access.refuse(
+                401,
+                "unauthorized",
+                "valid credentials required: a bearer token, an API key, or the c2 query "
+                "token or HTTP Basic",
+                {"WWW-Authenticate": 'Basic realm="camnet", charset="UTF-8"'},
+            )
+            await _answer(scope, receive, send, refusal)
+            return
+        scope[PRINCIPAL_KEY] = principal
+        budget = self.config.limiter.hit((principal.session, access.service), principal.rate_limit)
+        if not budget.allowed:
+            headers = {k.decode(): v.decode() for k, v in budget.headers()}
+            headers["Retry-After"] = str(budget.retry_after)
+            refusal = access.refuse(
+                429,
+                "rate_limited",
+                f"more than {budget.limit} requests to {access.service} in a minute; "
+                f"try again in {budget.retry_after} s",
+                headers,
+            )
+            await _answer(scope, receive, send, refusal)
+            return
+        if scope["type"] == "websocket":
+            await self.app(scope, receive, send)
+            return
+        extra = budget.headers()
+
+        async def send_with_budget(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), *extra]
+            await send(message)
+
+        await self.app(scope, receive, send_with_budget)
+
+    async def _principal(self, scope: Scope) -> Principal | None:
+        authorization = api_key = None
+        for key, value in scope["headers"]:
+            if key == b"authorization":
+                authorization = value.decode("latin-1")
+            elif key == b"x-api-key":
+                api_key = value.decode("latin-1")
+        query: dict[str, str] = {}
+        raw = scope.get("query_string", b"")
+        if raw:
+            try:
+                for name, value in parse_qsl(
+                    raw.decode("latin-1"), keep_blank_values=True, max_num_fields=1000
+                ):
+                    query.setdefault(name, value)
+            except ValueError:
+                return None
+        return await self.config.policy.principal(authorization, api_key, query)
+
+
+async def _answer(scope: Scope, receive: Receive, send: Send, response: Response) -> None:
+    if scope["type"] == "websocket":
+        await WebSocket(scope, receive, send).send_denial_response(response)
+        return
+    await response(scope, receive, send)

@@ -1,0 +1,54 @@
+"""The one authentication backend: whatever a request presents → a Principal, or None.
+
+Every face of camnet goes through ``Policy.principal``; none checks a secret itself.
+Accepted, in order:
+
+- ``Authorization: Bearer <access token>`` (OAuth, ``/oauth/token``);
+- ``Authorization: ApiKey <key>`` or ``X-API-Key: <key>`` (long-lived API keys);
+- the c2 ways: HTTP Basic ``user:password`` (``domain\\user`` for other accounts), or
+  ``token``/``password`` (and ``user``) in the query. A query ``token`` that is an access
+  token or an API key is taken as one (browsers cannot set headers on an ``<img>``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Final
+
+from camnet.identity.apikeys import KEY_PREFIX
+from camnet.identity.authenticator import Authenticator, c2_credentials
+from camnet.identity.permissions import Principal
+from camnet.identity.service import IdentityService
+
+_ACCESS_TOKEN: Final = re.compile(r"^[0-9a-f]{64}$")
+
+
+class Policy:
+    def __init__(self, identity: IdentityService, authenticator: Authenticator) -> None:
+        self.identity = identity
+        self.authenticator = authenticator
+
+    async def principal(
+        self, authorization: str | None, api_key: str | None, query: Mapping[str, str]
+    ) -> Principal | None:
+        if authorization:
+            scheme, _, value = authorization.strip().partition(" ")
+            scheme = scheme.lower()
+            value = value.strip()
+            if scheme == "bearer":
+                session = await self.identity.access_session(value)
+                return session.principal if session else None
+            if scheme == "apikey":
+                return await self.identity.api_key(value)
+        if api_key:
+            return await self.identity.api_key(api_key.strip())
+        token = query.get("token")
+        if token and "user" not in query and not (authorization or "").lower().startswith("basic"):
+            if token.startswith(KEY_PREFIX):
+                return await self.identity.api_key(token)
+            if _ACCESS_TOKEN.match(token):
+                session = await self.identity.access_session(token)
+                if session is not None:
+                    return session.principal
+        return await self.authenticator.authenticate(c2_credentials(query, authorization))
