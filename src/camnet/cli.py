@@ -1,4 +1,6 @@
-"""The ``camnet`` command: ``serve``, and ``token show|rotate`` for the API-User token."""
+"""The ``camnet`` command: ``serve``; ``token show|rotate`` for the c2 API-User token and
+``token issue`` for OAuth tokens; ``account``, ``user``, ``client``, ``apikey`` and
+``maintenance`` (``cli_identity.py``)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from camnet import __version__
+from camnet.cli_identity import add_identity_commands, add_token_issue, run_identity_command
 from camnet.identity.users import API_USER, UserRepository, generate_secret
 from camnet.settings import Settings, SettingsError, load_settings
 from camnet.store.database import Database
@@ -47,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     rotate = token_commands.add_parser("rotate", help="replace the token and print the new one")
     _settings_arguments(rotate)
     rotate.add_argument("--token", help="use this token instead of a random one")
+    add_token_issue(token_commands, _settings_arguments)
+    add_identity_commands(commands, _settings_arguments)
     return parser
 
 
@@ -64,6 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     if args.command == "serve":
         return serve(settings)
+    status = run_identity_command(args, settings)
+    if status is not None:
+        return status
     if args.token_command == "show":
         return token_show(settings)
     return token_rotate(settings, args.token)

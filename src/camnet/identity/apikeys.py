@@ -42,8 +42,10 @@ class ApiKeyRecord:
             "account": self.account,
             "name": self.name,
             "role": self.role.value,
-            "created": self.created_at.isoformat(),
-            "revoked": self.revoked_at.isoformat() if self.revoked_at else None,
+            "created": self.created_at.replace(tzinfo=self.created_at.tzinfo or UTC).isoformat(),
+            "revoked": self.revoked_at.replace(tzinfo=self.revoked_at.tzinfo or UTC).isoformat()
+            if self.revoked_at
+            else None,
         }
 
 

@@ -54,7 +54,7 @@ class ClientRecord:
             "role": self.role.value,
             "rateLimit": self.rate_limit,
             "enabled": self.enabled,
-            "created": self.created_at.isoformat(),
+            "created": self.created_at.replace(tzinfo=self.created_at.tzinfo or UTC).isoformat(),
         }
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final, ParamSpec, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from camnet.clock import Clock
 from camnet.identity.accounts import AccountRepository
@@ -274,6 +274,17 @@ class IdentityService:
             )
         return IssuedTokens(access, int(self.access_lifetime), refresh)
 
+    @property
+    def engine(self) -> Engine:
+        return self._database.engine
+
+    def issue_for_client(self, client: ClientRecord) -> IssuedTokens:
+        """An operator's token for a client (``camnet token issue``): no secret needed."""
+        return self._issue("client", client.id, client, with_refresh=False)
+
+    def issue_for_user(self, user: UserRecord) -> IssuedTokens:
+        return self._issue("user", user.id, None, with_refresh=False)
+
     def grant_client_credentials(self, client: ClientRecord) -> IssuedTokens:
         self._require_grant(client, "client_credentials")
         # RFC 6749 §4.4.3: no refresh token for the client credentials grant.
@@ -432,9 +443,12 @@ class IdentityService:
         if await self._database.run(self.revoke_sync, token, client, caller):
             self.forget()
 
-    def introspect_sync(self, token: str, caller: Principal) -> dict[str, object]:
-        """RFC 7662: ``active`` and, for a live token in an account the caller may read
-        tokens of, who it is for. Everything else, foreign tokens included, is inactive."""
+    def introspect_sync(
+        self, token: str, caller: Principal, client: ClientRecord | None = None
+    ) -> dict[str, object]:
+        """RFC 7662: ``active`` and, for a live token the caller may see (issued to the
+        calling client, or in an account where the caller may read tokens), who it is
+        for. Everything else, foreign tokens included, is inactive."""
         inactive: dict[str, object] = {"active": False}
         record = self.tokens.find(token)
         if record is None or not record.live(self.clock.now()):
@@ -442,7 +456,8 @@ class IdentityService:
         if record.kind == "refresh" and record.used_at is not None:
             return inactive
         account = self._token_account(record)
-        if account is None or not caller.may(account, "identity:tokens:read"):
+        own = client is not None and record.client == client.id
+        if account is None or not (own or caller.may(account, "identity:tokens:read")):
             return inactive
         if not self._subject_enabled(record):
             return inactive
@@ -470,5 +485,7 @@ class IdentityService:
         }
         return body
 
-    async def introspect(self, token: str, caller: Principal) -> dict[str, object]:
-        return await self._database.run(self.introspect_sync, token, caller)
+    async def introspect(
+        self, token: str, caller: Principal, client: ClientRecord | None = None
+    ) -> dict[str, object]:
+        return await self._database.run(self.introspect_sync, token, caller, client)

@@ -74,7 +74,7 @@ class UserRecord:
             "email": self.email,
             "enabled": self.enabled,
             "version": self.version,
-            "created": self.created_at.isoformat(),
+            "created": self.created_at.replace(tzinfo=self.created_at.tzinfo or UTC).isoformat(),
         }
 
 

@@ -24,7 +24,6 @@ from starlette.routing import Route
 
 from camnet.faces.identity.errors import ApiError
 from camnet.identity.clients import ClientRecord
-from camnet.identity.gate import principal_of
 from camnet.identity.permissions import Principal
 from camnet.identity.policy import Policy
 from camnet.identity.ratelimit import FailureBackoff, FixedWindowLimiter
@@ -210,7 +209,11 @@ def oauth_routes(context: OAuthContext) -> list[Route]:
             context.failures.succeeded(user_key)
         else:
             refresh_token = _require(form, "refresh_token")
-            tokens = await identity.run_sync(identity.grant_refresh, client, refresh_token)
+            try:
+                tokens = await identity.run_sync(identity.grant_refresh, client, refresh_token)
+            except OAuthError:
+                identity.forget()  # a reuse may have revoked a family: drop cached sessions
+                raise
         return tokens_response(tokens)
 
     async def verify(request: Request) -> Response:
@@ -268,16 +271,22 @@ def oauth_routes(context: OAuthContext) -> list[Route]:
         return tokens_response(tokens)
 
     async def _caller(request: Request, address: str) -> tuple[ClientRecord | None, Principal]:
-        """Revocation and introspection callers: a client by Basic, or a bearer."""
+        """Revocation and introspection callers: a client by Basic ``owner.client_id``,
+        or any principal the policy knows (bearer, API key, a user by Basic)."""
         presented = _basic_client(request)
-        if presented is not None:
-            client = await _authenticated_client(context, request, address)
-            principal = await identity.run_sync(identity.client_principal, client, "")
-            return client, principal
-        found = principal_of(request.scope) or await context.policy.principal(
+        if presented is not None and "." in presented[0] and "\\" not in presented[0]:
+            try:
+                client = await identity.run_sync(identity.authenticate_client, *presented)
+            except OAuthError:
+                pass
+            else:
+                principal = await identity.run_sync(identity.client_principal, client, "")
+                return client, principal
+        found = await context.policy.principal(
             request.headers.get("authorization"), request.headers.get("x-api-key"), {}
         )
         if found is None:
+            context.failures.failed(("address", address))
             raise invalid_client()
         return None, found
 
@@ -295,8 +304,8 @@ def oauth_routes(context: OAuthContext) -> list[Route]:
         _check_budget(context, address, None)
         form = await _form(request)
         token = _require(form, "token")
-        _client, principal = await _caller(request, address)
-        body = await identity.introspect(token, principal)
+        client, principal = await _caller(request, address)
+        body = await identity.introspect(token, principal, client)
         return Response(json.dumps(body), headers=NO_STORE, media_type="application/json")
 
     def wrap_api(
