@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from fastapi import FastAPI
 
 from camnet.app import create_app
 from camnet.clock import ManualClock
@@ -23,7 +24,8 @@ from tests.support import ADMIN_PASSWORD, TOKEN
 
 
 class InProcessServer:
-    def __init__(self, url: str, clock: ManualClock, data_dir: Path) -> None:
+    def __init__(self, url: str, clock: ManualClock, data_dir: Path, app: FastAPI) -> None:
+        self.app = app
         self.url = url
         self.clock = clock
         self.data_dir = data_dir
@@ -73,7 +75,7 @@ def inprocess_server(data_dir: Path, **settings: Any) -> Iterator[InProcessServe
             raise RuntimeError("the in-process server did not start")
         time.sleep(0.02)
     try:
-        yield InProcessServer(url, clock, data_dir)
+        yield InProcessServer(url, clock, data_dir, app)
     finally:
         server.should_exit = True
         thread.join(15)

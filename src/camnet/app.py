@@ -58,10 +58,13 @@ def print_initial_credentials(credentials: InitialCredentials) -> None:
     if not credentials.any:
         return
     lines = ["", "camnet created its users. These secrets are shown once and stored hashed:"]
+    # Secrets the operator configured are not repeated: they would only end up in logs.
     if credentials.admin_password is not None:
-        lines.append(f"  admin password : {credentials.admin_password}")
+        shown = credentials.admin_password if credentials.admin_generated else "(as configured)"
+        lines.append(f"  admin password : {shown}")
     if credentials.api_token is not None:
-        lines.append(f"  API-User token : {credentials.api_token}")
+        shown = credentials.api_token if credentials.token_generated else "(as configured)"
+        lines.append(f"  API-User token : {shown}")
     lines.append("Change the API-User token later with: camnet token rotate")
     lines.append("")
     print("\n".join(lines), file=sys.stdout, flush=True)

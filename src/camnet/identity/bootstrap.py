@@ -15,6 +15,8 @@ class InitialCredentials:
     admin_password: str | None
     api_token: str | None
     generated: bool
+    admin_generated: bool = False
+    token_generated: bool = False
 
     @property
     def any(self) -> bool:
@@ -38,4 +40,10 @@ def ensure_initial_users(
         created_token = api_token or generate_secret()
         generated = generated or api_token is None
         users.create(API_USER, Role.API, created_token)
-    return InitialCredentials(created_admin, created_token, generated)
+    return InitialCredentials(
+        created_admin,
+        created_token,
+        generated,
+        admin_generated=created_admin is not None and admin_password is None,
+        token_generated=created_token is not None and api_token is None,
+    )

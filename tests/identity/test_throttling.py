@@ -1,0 +1,62 @@
+"""The token endpoints slow a brute force down: a budget per source address and per
+client each minute, and a growing lock-out after a few failed sign-ins."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from camnet.identity.permissions import Role
+from tests.identity.helpers import seed_records, token_request
+from tests.inprocess import inprocess_server
+
+APP = ("owner.app", "app-secret-0123")
+
+
+def test_password_guessing_is_locked_out_with_growing_waits(tmp_path: Path) -> None:
+    seed_records(
+        tmp_path,
+        users=(("test", "test-user", "itsasecret", Role.OPERATOR),),
+        clients=(("owner", "app", APP[1], ("password",)),),
+    )
+    with (
+        inprocess_server(
+            tmp_path, token_requests_per_minute=1000, token_failures_before_backoff=3
+        ) as server,
+        server.client() as http,
+    ):
+
+        def guess(password: str) -> tuple[int, str]:
+            response = token_request(
+                http, APP, grant_type="password", username="test\\test-user", password=password
+            )
+            return response.status_code, response.headers.get("retry-after", "")
+
+        assert [guess(f"guess-{n}")[0] for n in range(3)] == [400, 400, 400]
+        assert guess("guess-3") == (400, "")  # the 4th failure starts a 1 s lock-out
+        assert guess("itsasecret") == (429, "1")  # even the right password waits
+        server.clock.advance(1.1)
+        assert guess("guess-4") == (400, "")  # 5th failure: 2 s
+        status, retry_after = guess("guess-5")
+        assert (status, retry_after) == (429, "2")
+        server.clock.advance(2.1)
+        assert guess("itsasecret")[0] == 200
+        # From the same address, other usernames are held back too once it keeps failing.
+        body = token_request(http, APP, grant_type="password", username="test\\x", password="y")
+        assert body.status_code in (400, 429)
+
+
+def test_per_address_budget(tmp_path: Path) -> None:
+    seed_records(tmp_path, clients=(("owner", "app", APP[1], ("client_credentials",)),))
+    with (
+        inprocess_server(tmp_path, token_requests_per_minute=5) as server,
+        server.client() as http,
+    ):
+        statuses = [
+            token_request(http, APP, grant_type="client_credentials").status_code for _ in range(6)
+        ]
+        assert statuses == [200] * 5 + [429]
+        refused = token_request(http, APP, grant_type="client_credentials")
+        assert refused.json()["statusCode"] == 429
+        assert int(refused.headers["retry-after"]) >= 1
+        server.clock.advance(60)
+        assert token_request(http, APP, grant_type="client_credentials").status_code == 200
