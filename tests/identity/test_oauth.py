@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -108,7 +107,7 @@ def test_pauth_takes_json_credentials(http: httpx.Client) -> None:
 @pytest.mark.parametrize(
     ("credentials", "form", "status", "error"),
     [
-        (("owner.app", "wrong-secret"), {"grant_type": "client_credentials"}, 401, "invalid_client"),
+        (("owner.app", "wrong"), {"grant_type": "client_credentials"}, 401, "invalid_client"),
         (("owner.ghost", APP[1]), {"grant_type": "client_credentials"}, 401, "invalid_client"),
         (None, {"grant_type": "client_credentials"}, 401, "invalid_client"),
         (APP, {"grant_type": "authorization_code"}, 400, "unsupported_grant_type"),

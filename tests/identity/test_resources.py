@@ -66,7 +66,8 @@ def assert_error(response: httpx.Response, status: int) -> dict[str, Any]:
     body: dict[str, Any] = response.json()
     assert body["statusCode"] == status
     assert body["error"] == HTTPStatus(status).phrase
-    assert isinstance(body["message"], str) and body["message"]
+    assert isinstance(body["message"], str)
+    assert body["message"]
     return body
 
 
