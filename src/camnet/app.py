@@ -13,15 +13,17 @@ from starlette.responses import JSONResponse, Response
 
 from camnet import __version__
 from camnet.clock import Clock, SystemClock
+from camnet.faces.c2.camera import camera_jpeg_route, camera_mjpeg_route
 from camnet.faces.c2.context import C2Context
 from camnet.faces.c2.errors import C2Error
 from camnet.faces.c2.http import c2_http_route
 from camnet.faces.c2.websocket import c2_websocket_route
+from camnet.faces.media_status import media_status_route
 from camnet.identity.bootstrap import InitialCredentials
 from camnet.node import Node
 from camnet.settings import Settings
 
-C2_PATHS = ("/api",)
+C2_PATHS = ("/api", "/camera.jpeg", "/camera.mjpeg")
 
 
 def print_initial_credentials(credentials: InitialCredentials) -> None:
@@ -73,6 +75,13 @@ def create_app(
         max_body_bytes=settings.max_body_bytes,
     )
     app.router.routes.extend([c2_http_route(c2), c2_websocket_route(c2)])
+    app.router.routes.extend(
+        [
+            camera_jpeg_route(c2, node.media.live),
+            camera_mjpeg_route(c2, node.media.live),
+            media_status_route(c2, node.media),
+        ]
+    )
 
     @app.exception_handler(C2Error)
     async def c2_error(_request: Request, exc: C2Error) -> Response:

@@ -11,11 +11,13 @@ from camnet.clock import Clock, SystemClock
 from camnet.devices.device import Device
 from camnet.devices.profiles.c2 import c2_schema
 from camnet.devices.sim_control_unit import ControlUnitConfig, SimulatedControlUnit
+from camnet.devices.sources.factory import head_sources
 from camnet.faces.c2.fanout import StateFanout
 from camnet.identity.authenticator import Authenticator
 from camnet.identity.bootstrap import InitialCredentials, ensure_initial_users
 from camnet.identity.permissions import PermissionPolicy
 from camnet.identity.users import UserRepository
+from camnet.media.service import MediaService
 from camnet.settings import Settings
 from camnet.store.database import Database
 from camnet.store.settings_store import SettingsStore
@@ -53,6 +55,7 @@ class Node:
             ),
         )
         self.c2_fanout = StateFanout(self.bus, self.control_unit.name)
+        self.media = MediaService(self.control_unit, self.bus, head_sources(self.settings))
 
     async def start(self) -> InitialCredentials:
         """Start every part; returns the secrets created on this start (shown once)."""
@@ -68,12 +71,14 @@ class Node:
         await self.authenticator.start()
         await self.control_unit.start()
         self.c2_fanout.start()
+        await self.media.start()
         log.info(
             "node %s started with device %s", self.settings.machine_name, self.control_unit.name
         )
         return credentials
 
     async def stop(self) -> None:
+        await self.media.stop()
         self.c2_fanout.stop()
         await self.control_unit.stop()
         await self.authenticator.stop()
