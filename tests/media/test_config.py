@@ -41,9 +41,12 @@ def test_switch_pip_alignment_and_stamps() -> None:
     assert not backup.date_stamp
 
 
-def test_pip_needs_the_other_head() -> None:
-    state = c2_schema().defaults() | {"pip": 2, "cam1Exists": False}
-    assert live_config(state).inset is None
+def test_pip_shows_the_other_head_even_when_absent() -> None:
+    """An absent head's corner shows the no-signal card; its source says when it is back."""
+    state = c2_schema().defaults() | {"pip": 2, "cameraSwitch": True, "cam0Exists": False}
+    inset = live_config(state).inset
+    assert inset is not None
+    assert inset.head == 0
 
 
 def test_every_stream_variable_exists() -> None:

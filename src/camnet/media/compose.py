@@ -75,8 +75,10 @@ class Composer:
         self, view: HeadView, config: StreamConfig, width: int, height: int, moment: float
     ) -> Image | None:
         source = self._sources.get(view.head)
-        if source is None or not view.exists:
+        if source is None:
             return None
+        # Asked even when the state says the head is absent: the source is what notices
+        # that it is back.
         image = source.capture(view, config.controls, width, height, moment)
         if image is None:
             return None
@@ -91,7 +93,7 @@ class Composer:
         if image is None:
             return None
         inset_view = config.inset
-        if inset_view is not None:
+        if inset_view is not None and self._sources.get(inset_view.head) is not None:
             x, y, w, h = pip_rect(config.pip, config.width, config.height)
             inset = self._head(inset_view, config, w, h, moment)
             if inset is None:

@@ -133,11 +133,9 @@ class StreamConfig:
 
     @property
     def inset(self) -> HeadView | None:
-        """The head shown in the picture-in-picture corner, if any."""
-        if self.pip == 0:
-            return None
-        other = self.views[1 - self.head]
-        return other if other.exists else None
+        """The head shown in the picture-in-picture corner, if any (whether it exists is
+        the source's to say: an absent head shows the no-signal card)."""
+        return None if self.pip == 0 else self.views[1 - self.head]
 
 
 def _bool(state: Mapping[str, JsonValue], name: str) -> bool:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass
 from typing import Final
 from urllib.parse import urlsplit, urlunsplit
@@ -32,6 +33,9 @@ FIRST_BACKOFF: Final = 0.25
 PATH_CHECK_INTERVAL: Final = 0.5
 """Seconds between checks that a file or device node still exists while capturing (an
 open file keeps playing after it is deleted; a removed camera is gone)."""
+CAPTURING_WINDOW: Final = 2.0
+"""A head captured from within this many seconds reports presence from its reads; after
+that (a hub stopped asking for it) presence is checked without capturing."""
 SHARE_WINDOW: Final = 0.010
 """Two captures this close together (live and backup hub) share one read."""
 
@@ -86,7 +90,7 @@ class OpenCvHead:
         self._checked_at = 0.0
         self._latest: Image | None = None
         self._latest_at = 0.0
-        self._capturing = False
+        self._captured_at = -CAPTURING_WINDOW
         self.reads = 0
         self.opens = 0
 
@@ -96,7 +100,7 @@ class OpenCvHead:
         self, view: HeadView, controls: ImageControls, width: int, height: int, moment: float
     ) -> Image | None:
         with self._lock:
-            self._capturing = True
+            self._captured_at = moment
             raw: Image | None
             if self._latest is not None and 0 <= moment - self._latest_at < SHARE_WINDOW:
                 raw = self._latest
@@ -177,7 +181,7 @@ class OpenCvHead:
 
     def release(self) -> None:
         with self._lock:
-            self._capturing = False
+            self._captured_at = -CAPTURING_WINDOW
             self._close()
             self._next_attempt = 0.0
             self._backoff = FIRST_BACKOFF
@@ -186,7 +190,7 @@ class OpenCvHead:
 
     def presence(self) -> bool | None:
         with self._lock:
-            if self._capturing:
+            if time.monotonic() - self._captured_at < CAPTURING_WINDOW:
                 return self._present
             known = self._present
         if self.spec.path is not None:
