@@ -14,6 +14,8 @@ def test_a_part_carries_type_and_length() -> None:
         + b"Content-Type: image/jpeg\r\nContent-Length: 8\r\n\r\n\xff\xd8jpeg\xff\xd9\r\n"
     )
     assert f"multipart/x-mixed-replace; boundary={BOUNDARY}" == CONTENT_TYPE
+    stamped = part(b"\xff\xd8\xff\xd9", captured=1700000000.25)
+    assert b"\r\nX-Timestamp: 1700000000.250000\r\n\r\n\xff\xd8" in stamped
 
 
 def test_parts_are_read_by_length_across_any_split() -> None:

@@ -21,9 +21,10 @@ import logging
 import threading
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
+import cv2
 import simplejpeg
 
 from camnet.devices.sources.base import Image
@@ -58,6 +59,12 @@ class EncodedFrame:
     """``time.monotonic()`` when capture began."""
     signal: bool
     """False for the no-signal card."""
+    message: dict[str, Any] = field(default_factory=dict, compare=False)
+    """The ASGI ``http.response.body`` message carrying ``part``, built once and sent
+    as it is to every viewer (uvicorn does not change it)."""
+
+    def __post_init__(self) -> None:
+        self.message.update({"type": "http.response.body", "body": self.part, "more_body": True})
 
 
 class HubStopped(Exception):
@@ -204,6 +211,9 @@ class StreamHub:
     # --- the worker thread ------------------------------------------------------------
 
     def _work(self) -> None:
+        # One thread per hub is the whole parallelism budget: OpenCV's own worker threads
+        # would only add scheduling cost to the per-frame drawing.
+        cv2.setNumThreads(1)
         loop = self._loop
         assert loop is not None
         card: tuple[tuple[int, StreamConfig], bytes, bytes] | None = None
@@ -216,9 +226,9 @@ class StreamHub:
                         self._running = False
                         return
                 generation, config = self._setup
-                moment = time.monotonic()
+                moment, epoch = time.monotonic(), time.time()
                 try:
-                    image = self._producer.compose(config, moment, time.time())
+                    image = self._producer.compose(config, moment, epoch)
                 except Exception:
                     log.exception("hub %s: composing a frame failed", self.name)
                     image = None
@@ -228,7 +238,7 @@ class StreamHub:
                         image, quality=config.quality, colorspace="RGB", fastdct=True
                     )
                     self.counters.encoded += 1
-                    part = mjpeg.part(jpeg)
+                    part = mjpeg.part(jpeg, epoch)
                     interval = 1.0 / config.fps
                 else:
                     if card is None or card[0] != (generation, config):

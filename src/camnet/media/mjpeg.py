@@ -16,10 +16,16 @@ CONTENT_TYPE: Final = f"multipart/x-mixed-replace; boundary={BOUNDARY}"
 _DELIMITER: Final = b"--" + BOUNDARY.encode() + b"\r\n"
 
 
-def part(jpeg: bytes) -> bytes:
-    """One multipart part: delimiter, headers, the JPEG and the line break after it."""
-    head = b"Content-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n" % len(jpeg)
-    return b"".join((_DELIMITER, head, jpeg, b"\r\n"))
+def part(jpeg: bytes, captured: float | None = None) -> bytes:
+    """One multipart part: delimiter, headers, the JPEG and the line break after it.
+
+    ``captured`` (epoch seconds) goes into an ``X-Timestamp`` header, as mjpg-streamer
+    sends it, so a client can tell how old a frame is.
+    """
+    head = b"Content-Type: image/jpeg\r\nContent-Length: %d\r\n" % len(jpeg)
+    if captured is not None:
+        head += b"X-Timestamp: %.6f\r\n" % captured
+    return b"".join((_DELIMITER, head, b"\r\n", jpeg, b"\r\n"))
 
 
 class MultipartError(ValueError):

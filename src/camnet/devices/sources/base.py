@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Final, Protocol
 
+import numpy as np
+import numpy.typing as npt
 from cv2.typing import MatLike
 
 from camnet.devices.profiles.c2 import ZOOM_MAX
@@ -12,6 +14,9 @@ from camnet.media.config import HeadView, ImageControls
 Image = MatLike
 """An RGB picture, ``height × width × 3`` of uint8 (OpenCV's array type, which numpy's
 uint8 arrays are)."""
+
+Matrix = npt.NDArray[np.float32]
+"""A 3×4 colour matrix for ``cv2.transform``: per-pixel ``M[:, :3] @ rgb + M[:, 3]``."""
 
 MAX_ZOOM_FACTOR: Final = 4.0
 """``zoom = 31424`` (the seed's maximum) magnifies this many times."""

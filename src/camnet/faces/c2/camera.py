@@ -86,9 +86,7 @@ class MjpegStream:
                 while not gone.done():
                     frame = await self._hub.newer_than(sequence)
                     sequence = frame.sequence
-                    await send(
-                        {"type": "http.response.body", "body": frame.part, "more_body": True}
-                    )
+                    await send(frame.message)
         except HubStopped:
             pass
         finally:
