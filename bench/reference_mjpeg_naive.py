@@ -33,6 +33,11 @@ from camnet.media.config import StreamConfig
 CONFIG = StreamConfig(width=1280, height=720, fps=30, quality=75)
 
 
+async def disconnected(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
 class Reference:
     def __init__(self) -> None:
         self.composer = Composer(HeadSources([SimulatedHead(0, "reference head 0"), None]))
@@ -90,7 +95,7 @@ class Reference:
                 "headers": [(b"content-type", mjpeg.CONTENT_TYPE.encode())],
             }
         )
-        gone = asyncio.ensure_future(receive())  # http.disconnect (a GET has no body)
+        gone = asyncio.ensure_future(disconnected(receive))
         sequence = 0
         try:
             while not gone.done():
