@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from _harness import BENCH_DIR, install_sigterm_as_exit
 
-BENCHMARKS = ("http_get.py", "ws_fanout.py")
+BENCHMARKS = ("http_get.py", "ws_fanout.py", "mjpeg_fanout.py")
 
 
 def run(script: str, extra: Sequence[str]) -> tuple[int, dict[str, object] | None]:
@@ -51,6 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     extra = {
         "http_get.py": ["--duration", "2", "--warmup", "1", "--repeats", "1"],
         "ws_fanout.py": ["--clients", "200", "--rounds", "20"],
+        "mjpeg_fanout.py": ["--viewers", "10,200", "--duration", "3", "--jpeg-requests", "20"],
     }
     failed = []
     summary: dict[str, object] = {}

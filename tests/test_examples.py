@@ -69,3 +69,16 @@ def test_websocket_example_toggles_the_light(server: ServerProcess, tmp_path: Pa
     while server.api({"get": "[light0]"}).json()["light0"] is before:
         assert time.monotonic() < deadline, "the light was not toggled"
         time.sleep(0.05)
+
+
+def test_websocket_example_saves_a_valid_jpeg(server: ServerProcess, tmp_path: Path) -> None:
+    """The seed's example fetches ``/camera.jpeg`` with the API-User token and saves it."""
+    import simplejpeg
+
+    result = run(prepared("c2_websocket_light_and_jpeg.py", server, tmp_path))
+    assert result.returncode == 0, result.stderr
+    saved = (tmp_path / "myCurrentImg.jpg").read_bytes()
+    assert saved[:3] == b"\xff\xd8\xff"
+    height, width, _, _ = simplejpeg.decode_jpeg_header(saved)
+    assert (width, height) == (1920, 1080)
+    assert simplejpeg.decode_jpeg(saved).shape == (1080, 1920, 3)

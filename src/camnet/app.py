@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from camnet import __version__
 from camnet.clock import Clock, SystemClock
+from camnet.faces.c2.camera import camera_jpeg_route, camera_mjpeg_route
 from camnet.faces.c2.context import C2Context
 from camnet.faces.c2.errors import C2Error
 from camnet.faces.c2.http import c2_http_route
@@ -23,12 +24,13 @@ from camnet.faces.identity.errors import refuse as house_refuse
 from camnet.faces.identity.oauth import OAuthContext, oauth_routes
 from camnet.faces.identity.registry import DEFAULT_SERVICES, registry_route
 from camnet.faces.identity.resources import identity_resource_routes
+from camnet.faces.media_status import media_status_route
 from camnet.identity.bootstrap import InitialCredentials
 from camnet.identity.gate import Access, Gate, GateConfig
 from camnet.node import Node
 from camnet.settings import Settings
 
-C2_PATHS = ("/api",)
+C2_PATHS = ("/api", "/camera.jpeg", "/camera.mjpeg")
 OPEN_DOCS = ("openapi", "swagger_ui_html", "swagger_ui_redirect")
 
 
@@ -37,11 +39,15 @@ def c2_refuse(status: int, code: str, message: str, headers: Mapping[str, str]) 
     return C2Error(status, code, message, headers=dict(headers)).response()
 
 
-def declare_routes(gate: GateConfig) -> None:
+def declare_routes(gate: GateConfig, mjpeg_is_open: Callable[[], bool]) -> None:
     """What each route needs. Anything not declared here is closed (``gate.default``)."""
     c2 = Access("c2", c2_refuse)
     gate.declare("c2_api", c2)
     gate.declare("c2_api_socket", c2)
+    gate.declare("c2_camera_jpeg", c2)
+    # The seed's mjpgStreamIsOpen: the stream may be watched without a connection token.
+    gate.declare("c2_camera_mjpeg", replace(c2, open_when=mjpeg_is_open))
+    gate.declare("media_status", Access("media", c2_refuse))
     token = Access("identity", house_refuse, open_methods=frozenset({"POST"}))
     gate.declare("oauth_token", replace(token, during_maintenance=True))
     for name in ("pauth_token", "oauth_revoke", "oauth_introspect"):
@@ -125,8 +131,15 @@ def create_app(
         default=Access("camnet", house_refuse),
         maintenance=node.maintenance,
     )
-    declare_routes(gate)
+    declare_routes(gate, lambda: bool(node.control_unit.state["mjpgStreamIsOpen"]))
     app.add_middleware(Gate, router=app.router, config=gate)
+    app.router.routes.extend(
+        [
+            camera_jpeg_route(c2, node.media.live),
+            camera_mjpeg_route(c2, node.media.live),
+            media_status_route(c2, node.media),
+        ]
+    )
 
     @app.exception_handler(C2Error)
     async def c2_error(_request: Request, exc: C2Error) -> Response:

@@ -11,6 +11,7 @@ from camnet.clock import Clock, SystemClock
 from camnet.devices.device import Device
 from camnet.devices.profiles.c2 import c2_schema
 from camnet.devices.sim_control_unit import ControlUnitConfig, SimulatedControlUnit
+from camnet.devices.sources.factory import head_sources
 from camnet.faces.c2.fanout import StateFanout
 from camnet.identity.authenticator import Authenticator
 from camnet.identity.bootstrap import InitialCredentials, ensure_initial_users
@@ -21,6 +22,7 @@ from camnet.identity.ratelimit import FailureBackoff, FixedWindowLimiter
 from camnet.identity.service import IdentityService
 from camnet.identity.users import UserRepository
 from camnet.maintenance import MaintenanceSwitch
+from camnet.media.service import MediaService
 from camnet.settings import Settings
 from camnet.store.database import Database
 from camnet.store.settings_store import SettingsStore
@@ -74,6 +76,7 @@ class Node:
             ),
         )
         self.c2_fanout = StateFanout(self.bus, self.control_unit.name)
+        self.media = MediaService(self.control_unit, self.bus, head_sources(self.settings))
 
     async def start(self) -> InitialCredentials:
         """Start every part; returns the secrets created on this start (shown once)."""
@@ -92,12 +95,14 @@ class Node:
         await self.maintenance_switch.start()
         await self.control_unit.start()
         self.c2_fanout.start()
+        await self.media.start()
         log.info(
             "node %s started with device %s", self.settings.machine_name, self.control_unit.name
         )
         return credentials
 
     async def stop(self) -> None:
+        await self.media.stop()
         self.c2_fanout.stop()
         await self.control_unit.stop()
         await self.maintenance_switch.stop()

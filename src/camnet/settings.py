@@ -15,7 +15,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from camnet.devices.profiles.c2 import API_USER_WRITABLE
 
@@ -111,6 +119,25 @@ class Settings(BaseModel):
         description="failed sign-ins before each failure locks out for "
         "1, 2, 4 … 300 s (per address, client and username)",
     )
+    camera_source: Literal["sim", "opencv"] = Field(
+        "sim",
+        description="where the camera heads' pictures come from: the simulated scene, or "
+        "real cameras through OpenCV (camera0_opencv, camera1_opencv)",
+    )
+    camera0_opencv: str | None = Field(
+        None,
+        description="head 0 with camera_source=opencv: a V4L2 index (0) or device "
+        "(/dev/video0), an rtsp:// or http:// URL, or a video file (played in a loop)",
+    )
+    camera1_opencv: str | None = Field(
+        None, description="head 1 with camera_source=opencv, as camera0_opencv; unset: no head 1"
+    )
+    camera_reconnect_max: float = Field(
+        5.0,
+        gt=0,
+        le=300,
+        description="longest wait in seconds between reconnection attempts of an OpenCV source",
+    )
 
     @field_validator("api_addr")
     @classmethod
@@ -141,6 +168,12 @@ class Settings(BaseModel):
         if unknown:
             raise ValueError(f"unknown c2 variables: {', '.join(unknown)}")
         return value
+
+    @model_validator(mode="after")
+    def _check_camera_source(self) -> Settings:
+        if self.camera_source == "opencv" and not (self.camera0_opencv or self.camera1_opencv):
+            raise ValueError("camera_source opencv needs camera0_opencv or camera1_opencv")
+        return self
 
     @property
     def host(self) -> str:

@@ -1,0 +1,97 @@
+"""``/camera.jpeg`` and ``/camera.mjpeg``: the live stream, as the c2 seed's "Camera
+stream" section describes it, authenticated exactly like ``/api``.
+
+``/camera.mjpeg`` is a raw ASGI app: each viewer is the request's own task, which awaits
+"a frame newer than mine" from the live hub and sends that frame's prebuilt part bytes
+(delimiter, headers, JPEG) in one ``send``. Nothing is encoded, copied or queued per
+viewer; a viewer whose connection is slow waits in its send (uvicorn's flow control) and
+then gets the newest frame, skipping the ones it missed. With ``mjpgStreamIsOpen`` on,
+the stream needs no credentials (the seed: "enable or disable the stream for clients
+without connection token"); ``/camera.jpeg`` always does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from camnet.faces.c2.context import C2Context, authenticate, query_pairs
+from camnet.media import mjpeg
+from camnet.media.hub import HubStopped, StreamHub
+
+NO_STORE = "no-store, no-cache, must-revalidate"
+
+
+def camera_jpeg_route(context: C2Context, hub: StreamHub) -> Route:
+    async def camera_jpeg(request: Request) -> Response:
+        await authenticate(context, query_pairs(request.scope["query_string"]), request.headers)
+        frame = await hub.snapshot()
+        return Response(
+            frame.jpeg,
+            media_type="image/jpeg",
+            headers={"Cache-Control": NO_STORE},
+        )
+
+    return Route("/camera.jpeg", camera_jpeg, methods=["GET"], name="c2_camera_jpeg")
+
+
+def camera_mjpeg_route(context: C2Context, hub: StreamHub) -> Route:
+    return Route(
+        "/camera.mjpeg", MjpegStream(context, hub), methods=["GET"], name="c2_camera_mjpeg"
+    )
+
+
+async def _disconnected(receive: Receive) -> None:
+    """Returns when the client has gone (the request body of a GET is empty)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+class MjpegStream:
+    """The ASGI app of ``/camera.mjpeg`` (a class, so Starlette passes it the raw
+    ``receive``/``send`` and adds no per-message work of its own)."""
+
+    def __init__(self, context: C2Context, hub: StreamHub) -> None:
+        self._context = context
+        self._hub = hub
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self._context.device.state["mjpgStreamIsOpen"]:
+            await authenticate(
+                self._context, query_pairs(scope["query_string"]), Headers(scope=scope)
+            )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-type", mjpeg.CONTENT_TYPE.encode()),
+                    (b"cache-control", NO_STORE.encode()),
+                ],
+            }
+        )
+        if scope["method"] == "HEAD":
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            return
+        gone = asyncio.ensure_future(_disconnected(receive))
+        try:
+            async with self._hub.consuming():
+                sequence = -1
+                while not gone.done():
+                    frame = await self._hub.newer_than(sequence)
+                    sequence = frame.sequence
+                    await send(frame.message)
+        except HubStopped:
+            pass
+        finally:
+            gone.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await gone
+        with contextlib.suppress(Exception):
+            await send({"type": "http.response.body", "body": b"", "more_body": False})

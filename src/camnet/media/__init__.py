@@ -1,0 +1,1 @@
+"""Live images: sources → one hub per stream (capture once, encode once) → viewers."""
