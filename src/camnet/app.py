@@ -118,6 +118,7 @@ def create_app(
         per_address=node.token_limiter,
         per_client=node.token_client_limiter,
         failures=node.failures,
+        address_failures=node.address_failures,
     )
     base_url = settings.advertised_url or _base_url(listen_urls)
     app.router.routes.extend(oauth_routes(oauth))

@@ -59,6 +59,9 @@ class Node:
             self.clock, self.settings.token_requests_per_minute
         )
         self.failures = FailureBackoff(self.clock, free=self.settings.token_failures_before_backoff)
+        self.address_failures = FixedWindowLimiter(
+            self.clock, self.settings.token_failures_per_minute
+        )
         self.maintenance = Maintenance()
         self.maintenance_switch = MaintenanceSwitch(self.database, self.maintenance)
         self.control_unit = Device(

@@ -107,17 +107,24 @@ class Settings(BaseModel):
         "limit overrides it)",
     )
     token_requests_per_minute: int = Field(
-        60,
+        120,
         ge=1,
         le=1_000_000,
         description="token endpoint requests per source address and per client, per minute",
     )
     token_failures_before_backoff: int = Field(
-        5,
+        10,
         ge=1,
         le=1000,
-        description="failed sign-ins before each failure locks out for "
-        "1, 2, 4 … 300 s (per address, client and username)",
+        description="failed sign-ins of one username or client before each further "
+        "failure locks it out for 1, 2, 4 … 300 s",
+    )
+    token_failures_per_minute: int = Field(
+        30,
+        ge=1,
+        le=1_000_000,
+        description="failed token requests per source address per minute before the "
+        "address gets 429 until the minute ends",
     )
     camera_source: Literal["sim", "opencv"] = Field(
         "sim",

@@ -36,7 +36,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer
         ),
     )
     with inprocess_server(
-        data_dir, token_requests_per_minute=100_000, token_failures_before_backoff=1000
+        data_dir,
+        token_requests_per_minute=100_000,
+        token_failures_before_backoff=1000,
+        token_failures_per_minute=100_000,
     ) as running:
         yield running
 

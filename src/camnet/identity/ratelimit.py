@@ -67,6 +67,23 @@ class FixedWindowLimiter:
             retry_after=max(1, math.ceil(reset - now)),
         )
 
+    def peek(self, key: object, limit: int | None = None) -> Budget:
+        """The budget as it stands, without spending from it."""
+        limit = self.default_limit if limit is None else limit
+        now = self._clock.now()
+        window = math.floor(now / WINDOW_SECONDS) * WINDOW_SECONDS
+        start, count = self._counts.get(key, (window, 0))
+        if start != window:
+            count = 0
+        reset = window + WINDOW_SECONDS
+        return Budget(
+            allowed=count < limit,
+            limit=limit,
+            remaining=max(0, limit - count),
+            reset_ms=int(reset * 1000),
+            retry_after=max(1, math.ceil(reset - now)),
+        )
+
     def _sweep(self, window: float) -> None:
         """Forget keys of past windows, so idle sessions cost no memory."""
         stale = [key for key, (start, _) in self._counts.items() if start != window]

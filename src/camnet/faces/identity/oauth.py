@@ -3,8 +3,9 @@
 
 The token endpoints are open (the client authenticates itself with HTTP Basic
 ``owner.client_id:secret``, as the seed's curl lines build it) and throttled: a budget
-per source address and per client each minute, and a back-off that locks out a source
-address, a client or a username after a few failures. Errors follow RFC 6749 §5.2
+of requests per source address and per client each minute, a budget of failed attempts
+per source address each minute, and a back-off that locks out a client or a username
+after a few failures (see docs/identity.md). Errors follow RFC 6749 §5.2
 (``error``, ``error_description``) and carry the house ``statusCode`` and ``message`` too.
 """
 
@@ -41,6 +42,13 @@ class OAuthContext:
     per_address: FixedWindowLimiter
     per_client: FixedWindowLimiter
     failures: FailureBackoff
+    address_failures: FixedWindowLimiter
+
+    def failed(self, address: str, *keys: object) -> None:
+        """Count a failed attempt against the source address and each key's back-off."""
+        self.address_failures.hit(("address", address))
+        for key in keys:
+            self.failures.failed(key)
 
 
 class Throttled(Exception):
@@ -136,10 +144,12 @@ def _check_budget(context: OAuthContext, address: str, client_reference: str | N
         budget = context.per_client.hit(("client", client_reference))
         if not budget.allowed:
             raise Throttled(budget.retry_after, "too many token requests for this client")
-    for key in (("address", address), ("client", client_reference)):
-        wait = context.failures.retry_after(key)
-        if wait:
-            raise Throttled(wait, "too many failed attempts; wait before trying again")
+    failures = context.address_failures.peek(("address", address))
+    if not failures.allowed:
+        raise Throttled(failures.retry_after, "too many failed attempts from this address")
+    wait = context.failures.retry_after(("client", client_reference))
+    if wait:
+        raise Throttled(wait, "too many failed attempts for this client; wait and try again")
 
 
 async def _authenticated_client(
@@ -147,7 +157,7 @@ async def _authenticated_client(
 ) -> ClientRecord:
     presented = _basic_client(request)
     if presented is None:
-        context.failures.failed(("address", address))
+        context.failed(address)
         raise invalid_client()
     reference, secret = presented
     try:
@@ -155,8 +165,7 @@ async def _authenticated_client(
             context.identity.authenticate_client, reference, secret
         )
     except OAuthError:
-        context.failures.failed(("address", address))
-        context.failures.failed(("client", reference))
+        context.failed(address, ("client", reference))
         raise
 
 
@@ -203,8 +212,7 @@ def oauth_routes(context: OAuthContext) -> list[Route]:
                 )
             except OAuthError as error:
                 if error.code == "invalid_grant":
-                    context.failures.failed(user_key)
-                    context.failures.failed(("address", address))
+                    context.failed(address, user_key)
                 raise
             context.failures.succeeded(user_key)
         else:
@@ -264,8 +272,7 @@ def oauth_routes(context: OAuthContext) -> list[Route]:
                 identity.grant_password_without_client, body["username"], body["password"]
             )
         except OAuthError:
-            context.failures.failed(user_key)
-            context.failures.failed(("address", address))
+            context.failed(address, user_key)
             raise
         context.failures.succeeded(user_key)
         return tokens_response(tokens)
@@ -286,7 +293,7 @@ def oauth_routes(context: OAuthContext) -> list[Route]:
             request.headers.get("authorization"), request.headers.get("x-api-key"), {}
         )
         if found is None:
-            context.failures.failed(("address", address))
+            context.failed(address)
             raise invalid_client()
         return None, found
 
