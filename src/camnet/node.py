@@ -12,6 +12,7 @@ from camnet.devices.device import Device
 from camnet.devices.profiles.c2 import c2_schema
 from camnet.devices.sim_control_unit import ControlUnitConfig, SimulatedControlUnit
 from camnet.devices.sources.factory import head_sources
+from camnet.events import EventJournal
 from camnet.faces.c2.fanout import StateFanout
 from camnet.identity.authenticator import Authenticator
 from camnet.identity.bootstrap import InitialCredentials, ensure_initial_users
@@ -41,6 +42,7 @@ class Node:
     def __post_init__(self) -> None:
         self.database = Database.open_sqlite(self.settings.database_path)
         self.bus = LocalBus(self.settings.machine_name)
+        self.events = EventJournal(self.bus)
         permission_policy = PermissionPolicy(
             self.settings.api_user_read, self.settings.api_user_write
         )

@@ -106,3 +106,14 @@ settings = Table(
     Column("value", JSON, nullable=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),
+    Column("source", String(128), nullable=False),
+    Column("account", String(64), nullable=False),
+    Column("time", Float, nullable=False),
+    Column("payload", JSON, nullable=False),
+)
