@@ -66,20 +66,24 @@ class Node:
         )
         self.maintenance = Maintenance()
         self.maintenance_switch = MaintenanceSwitch(self.database, self.maintenance)
+        self.control_unit_behaviour = SimulatedControlUnit(
+            ControlUnitConfig(
+                second_head=self.settings.second_head,
+                interval=self.settings.simulation_interval,
+                listen_urls=self.listen_urls,
+            ),
+            self.clock,
+        )
         self.control_unit = Device(
             service_name(self.settings.machine_name, CONTROL_UNIT_SERVICE),
             c2_schema(),
             self.bus,
             SettingsStore(self.database),
-            SimulatedControlUnit(
-                ControlUnitConfig(
-                    second_head=self.settings.second_head,
-                    interval=self.settings.simulation_interval,
-                    listen_urls=self.listen_urls,
-                ),
-                self.clock,
-            ),
+            self.control_unit_behaviour,
         )
+        # Every device this node serves; the fleet registry lists them. Services that
+        # add devices (the stereo cameras) append here before start.
+        self.devices: list[Device] = [self.control_unit]
         self.c2_fanout = StateFanout(self.bus, self.control_unit.name)
         self.media = MediaService(self.control_unit, self.bus, head_sources(self.settings))
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,15 @@ from camnet.state.schema import JsonValue, Variable
 
 if TYPE_CHECKING:
     from camnet.devices.device import Device
+
+StageHandler = Callable[[Variable, JsonValue, Staging], None]
+"""Takes over the writes of some variables: sets the staging, notifies, or refuses.
+
+Services that give a variable its real effect (recording, the server's own listeners)
+register one with ``SimulatedControlUnit.handle`` instead of growing ``stage``; a handler
+runs synchronously under the device lock and must not block. The effect itself follows
+the committed ``Update`` on the bus.
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +52,12 @@ class SimulatedControlUnit:
         self._clock = clock
         self._rng = random.Random(config.seed)
         self._heads = (0, 1) if config.second_head else (0,)
+        self._handlers: dict[str, StageHandler] = {}
+
+    def handle(self, names: Iterable[str], handler: StageHandler) -> None:
+        """Route the writes of these variables to ``handler`` (the last one registered wins)."""
+        for name in names:
+            self._handlers[name] = handler
 
     def initial_state(self) -> dict[str, JsonValue]:
         interfaces = hostinfo.net_info()
@@ -76,7 +92,10 @@ class SimulatedControlUnit:
 
     def stage(self, variable: Variable, value: JsonValue, staging: Staging) -> None:
         name = variable.name
-        if name == "record":
+        handler = self._handlers.get(name)
+        if handler is not None:
+            handler(variable, value, staging)
+        elif name == "record":
             self._stage_record(value, staging)
         elif name in ("takePicture", "jpeg"):
             if value:
