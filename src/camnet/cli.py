@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the server")
     _settings_arguments(serve)
     serve.add_argument("--api-addr", help="HOST:PORT to listen on (default 127.0.0.1:8080)")
+    serve.add_argument("--bus", help="'local' or a NATS URL, nats://HOST:PORT (CAMNET_BUS)")
     serve.add_argument(
         "--second-head",
         action=argparse.BooleanOptionalAction,
@@ -56,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cli_settings(args: argparse.Namespace) -> dict[str, Any]:
-    keys = ("data_dir", "machine_name", "log_level", "api_addr", "second_head")
+    keys = ("data_dir", "machine_name", "log_level", "api_addr", "second_head", "bus")
     return {key: getattr(args, key, None) for key in keys}
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from camnet.bus.base import Bus
 from camnet.bus.local import LocalBus
 from camnet.bus.message import service_name
+from camnet.bus.nats import NatsBus
 from camnet.clock import Clock, SystemClock
 from camnet.devices.device import Device
 from camnet.devices.profiles.c2 import c2_schema
@@ -41,7 +43,11 @@ class Node:
 
     def __post_init__(self) -> None:
         self.database = Database.open_sqlite(self.settings.database_path)
-        self.bus = LocalBus(self.settings.machine_name)
+        self.bus: Bus = (
+            LocalBus(self.settings.machine_name)
+            if self.settings.bus == "local"
+            else NatsBus(self.settings.bus, self.settings.machine_name)
+        )
         self.events = EventJournal(self.bus)
         permission_policy = PermissionPolicy(
             self.settings.api_user_read, self.settings.api_user_write

@@ -58,6 +58,10 @@ class Settings(BaseModel):
         description="this node's MachineName: letters, digits and _ only",
     )
     second_head: bool = Field(True, description="the simulated control unit has a 2nd head")
+    bus: str = Field(
+        "local",
+        description="message bus: 'local' (in-process) or a NATS URL such as nats://host:4222",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="logging threshold"
     )
@@ -152,6 +156,13 @@ class Settings(BaseModel):
         host, sep, port = value.rpartition(":")
         if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
             raise ValueError("expected HOST:PORT with a port from 0 to 65535")
+        return value
+
+    @field_validator("bus")
+    @classmethod
+    def _check_bus(cls, value: str) -> str:
+        if value != "local" and not value.startswith(("nats://", "tls://")):
+            raise ValueError("expected 'local' or a NATS URL (nats://HOST:PORT)")
         return value
 
     @field_validator("machine_name")
