@@ -44,6 +44,8 @@ def inprocess_server(data_dir: Path, **settings: Any) -> Iterator[InProcessServe
         "admin_password": ADMIN_PASSWORD,
         "api_token": TOKEN,
         "log_level": "warning",
+        "zmq_publish_port": 0,
+        "zmq_subscribe_port": 0,
         **settings,
     }
     config_settings = load_settings(values, environ={})

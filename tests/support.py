@@ -22,6 +22,8 @@ READY_PREFIX = "camnet listening on "
 def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The test process's environment without any CAMNET_* setting, plus ``extra``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CAMNET_")}
+    # Several test servers run at once: the ZeroMQ hub takes any free ports, not 16201/2.
+    env.update({"CAMNET_ZMQ_PUBLISH_PORT": "0", "CAMNET_ZMQ_SUBSCRIBE_PORT": "0"})
     env.update(extra or {})
     return env
 

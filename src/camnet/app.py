@@ -104,6 +104,7 @@ def create_app(
     app = FastAPI(
         title="camnet", version=__version__, lifespan=lifespan, docs_url="/docs", redoc_url=None
     )
+    app.state.node = node
     c2 = C2Context(
         device=node.control_unit,
         authenticator=node.authenticator,

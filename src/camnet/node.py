@@ -16,6 +16,7 @@ from camnet.devices.sim_control_unit import ControlUnitConfig, SimulatedControlU
 from camnet.devices.sources.factory import head_sources
 from camnet.events import EventJournal
 from camnet.faces.c2.fanout import StateFanout
+from camnet.faces.zmq_hub import HubConfig, ZmqHub
 from camnet.identity.authenticator import Authenticator
 from camnet.identity.bootstrap import InitialCredentials, ensure_initial_users
 from camnet.identity.gate import Maintenance
@@ -49,6 +50,16 @@ class Node:
             else NatsBus(self.settings.bus, self.settings.machine_name)
         )
         self.events = EventJournal(self.bus)
+        self.zmq_hub = ZmqHub(
+            self.bus,
+            service_name(self.settings.machine_name, "Hub"),
+            HubConfig(
+                host=self.settings.zmq_host,
+                publish_port=self.settings.zmq_publish_port,
+                subscribe_port=self.settings.zmq_subscribe_port,
+                max_attachment_bytes=self.settings.zmq_max_attachment_bytes,
+            ),
+        )
         permission_policy = PermissionPolicy(
             self.settings.api_user_read, self.settings.api_user_write
         )
@@ -105,6 +116,7 @@ class Node:
             self.settings.admin_email,
         )
         await self.bus.start()
+        await self.zmq_hub.start()
         await self.identity.start()
         await self.authenticator.start()
         await self.maintenance_switch.start()
@@ -123,5 +135,6 @@ class Node:
         await self.maintenance_switch.stop()
         await self.authenticator.stop()
         await self.identity.stop()
+        await self.zmq_hub.stop()
         await self.bus.stop()
         self.database.close()

@@ -62,6 +62,16 @@ class Settings(BaseModel):
         "local",
         description="message bus: 'local' (in-process) or a NATS URL such as nats://host:4222",
     )
+    zmq_host: str = Field("127.0.0.1", description="address the ZeroMQ hub listens on")
+    zmq_publish_port: int = Field(
+        16202, ge=0, le=65535, description="ZeroMQ hub: clients publish into this port (0: any)"
+    )
+    zmq_subscribe_port: int = Field(
+        16201, ge=0, le=65535, description="ZeroMQ hub: clients subscribe from this port (0: any)"
+    )
+    zmq_max_attachment_bytes: int = Field(
+        16 * 1024 * 1024, ge=0, description="largest attachment the ZeroMQ hub accepts"
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="logging threshold"
     )
