@@ -13,12 +13,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from camnet import __version__
+from camnet.bus.message import service_name
 from camnet.clock import Clock, SystemClock
 from camnet.faces.c2.camera import camera_jpeg_route, camera_mjpeg_route
 from camnet.faces.c2.context import C2Context
 from camnet.faces.c2.errors import C2Error
 from camnet.faces.c2.http import c2_http_route
 from camnet.faces.c2.websocket import c2_websocket_route
+from camnet.faces.gateway import GatewayConfig, gateway_route
 from camnet.faces.identity.errors import ApiError
 from camnet.faces.identity.errors import refuse as house_refuse
 from camnet.faces.identity.oauth import OAuthContext, oauth_routes
@@ -57,6 +59,7 @@ def declare_routes(gate: GateConfig, mjpeg_is_open: Callable[[], bool]) -> None:
     for name in OPEN_DOCS:
         gate.declare(name, Access("camnet", house_refuse, open=True))
     gate.declare("maintenance", Access("camnet", house_refuse, during_maintenance=True))
+    gate.declare("gateway_publish", Access("network", house_refuse))
 
 
 def print_initial_credentials(credentials: InitialCredentials) -> None:
@@ -124,6 +127,15 @@ def create_app(
     base_url = settings.advertised_url or _base_url(listen_urls)
     app.router.routes.extend(oauth_routes(oauth))
     app.router.routes.append(registry_route(node.identity, base_url, DEFAULT_SERVICES))
+    app.router.routes.append(
+        gateway_route(
+            node.bus,
+            GatewayConfig(
+                service=service_name(settings.machine_name, "Gateway"),
+                max_body_bytes=settings.max_body_bytes,
+            ),
+        )
+    )
     app.router.routes.extend(
         identity_resource_routes(node.identity, node.maintenance, node.maintenance_switch)
     )
