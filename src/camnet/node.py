@@ -27,6 +27,7 @@ from camnet.identity.service import IdentityService
 from camnet.identity.users import UserRepository
 from camnet.maintenance import MaintenanceSwitch
 from camnet.media.service import MediaService
+from camnet.network.presence import LocalService, Presence
 from camnet.settings import Settings
 from camnet.store.database import Database
 from camnet.store.settings_store import SettingsStore
@@ -59,6 +60,7 @@ class Node:
                 subscribe_port=self.settings.zmq_subscribe_port,
                 max_attachment_bytes=self.settings.zmq_max_attachment_bytes,
             ),
+            is_known=lambda name: self.presence.info(name) is not None,
         )
         permission_policy = PermissionPolicy(
             self.settings.api_user_read, self.settings.api_user_write
@@ -101,8 +103,24 @@ class Node:
         # Every device this node serves; the fleet registry lists them. Services that
         # add devices (the stereo cameras) append here before start.
         self.devices: list[Device] = [self.control_unit]
+        self.presence = Presence(
+            self.bus,
+            self.settings.machine_name,
+            self.clock,
+            self._local_services,
+            interval=self.settings.heartbeat_interval,
+        )
         self.c2_fanout = StateFanout(self.bus, self.control_unit.name)
         self.media = MediaService(self.control_unit, self.bus, head_sources(self.settings))
+
+    def _local_services(self) -> list[LocalService]:
+        """The services this node announces on the network."""
+        machine = self.settings.machine_name
+        built_in = [
+            LocalService(service_name(machine, "Gateway"), "gateway"),
+            LocalService(self.zmq_hub.service, "hub"),
+        ]
+        return [*(LocalService(device.name, "device") for device in self.devices), *built_in]
 
     async def start(self) -> InitialCredentials:
         """Start every part; returns the secrets created on this start (shown once)."""
@@ -122,6 +140,7 @@ class Node:
         await self.maintenance_switch.start()
         await self.control_unit.start()
         self.c2_fanout.start()
+        await self.presence.start()
         await self.media.start()
         log.info(
             "node %s started with device %s", self.settings.machine_name, self.control_unit.name
@@ -130,6 +149,7 @@ class Node:
 
     async def stop(self) -> None:
         await self.media.stop()
+        await self.presence.stop()
         self.c2_fanout.stop()
         await self.control_unit.stop()
         await self.maintenance_switch.stop()

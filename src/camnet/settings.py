@@ -62,6 +62,9 @@ class Settings(BaseModel):
         "local",
         description="message bus: 'local' (in-process) or a NATS URL such as nats://host:4222",
     )
+    heartbeat_interval: float = Field(
+        2.0, gt=0, description="seconds between presence heartbeats; offline after 3 missed"
+    )
     zmq_host: str = Field("127.0.0.1", description="address the ZeroMQ hub listens on")
     zmq_publish_port: int = Field(
         16202, ge=0, le=65535, description="ZeroMQ hub: clients publish into this port (0: any)"

@@ -117,6 +117,11 @@ def test_a_broadcast_update_reaches_every_subscriber(clients: list[Client]) -> N
     ("topic", "extra", "reason"),
     [
         (b"{not json", (), "not JSON"),
+        (
+            json.dumps({"Type": "Get", "Target": "hubnode-Nobody", "Source": "bad"}).encode(),
+            (),
+            "unknown Target",
+        ),
         (json.dumps({"Target": "hubnode-C2", "Source": "bad"}).encode(), (), "no Type"),
         (
             json.dumps({"Type": "Update", "Source": "bad", "Name": "State.x"}).encode(),

@@ -8,8 +8,9 @@ everything on the bus comes out of the subscribe port, so a client hears every s
 and every other client, as the seed says: "any message that is sent to the network can be
 listened to and acted on from any service".
 
-A message that does not decode, or whose attachment is over the limit, never reaches the
-bus; the hub answers with a ``Log`` message naming the problem (targeted at the sender's
+A message that does not decode, whose attachment is over the limit, or that addresses a
+Get, Set, Reset or Call to a service presence has never heard of, never reaches the bus;
+the hub answers with a ``Log`` message naming the problem (targeted at the sender's
 ``Source`` when it could be read) and keeps running.
 """
 
@@ -19,7 +20,9 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Final
 
 import zmq
 import zmq.asyncio
@@ -29,6 +32,11 @@ from camnet.bus.filters import TopicFilter
 from camnet.bus.message import BROADCAST, Envelope, Message, MessageError, MessageType, Topic
 
 log = logging.getLogger(__name__)
+
+ADDRESSED: Final = frozenset(
+    {MessageType.GET, MessageType.SET, MessageType.RESET, MessageType.CALL}
+)
+"""Types that only make sense for an existing service: refused when the Target is unknown."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +52,15 @@ class HubConfig:
 class ZmqHub:
     """Bridges ZeroMQ clients and the bus; owned by the node, started and stopped with it."""
 
-    def __init__(self, bus: Bus, service: str, config: HubConfig) -> None:
+    def __init__(
+        self,
+        bus: Bus,
+        service: str,
+        config: HubConfig,
+        is_known: Callable[[str], bool] | None = None,
+    ) -> None:
         self._bus = bus
+        self._is_known = is_known
         self.service = service
         self._config = config
         self._context: zmq.asyncio.Context | None = None
@@ -147,7 +162,16 @@ class ZmqHub:
                 f"attachment of {len(frames[2])} bytes is over the limit of "
                 f"{self._config.max_attachment_bytes}"
             )
-        return Envelope.decode(frames)
+        envelope = Envelope.decode(frames)
+        topic = envelope.topic
+        if (
+            self._is_known is not None
+            and topic.type in ADDRESSED
+            and topic.target != BROADCAST
+            and not self._is_known(topic.target)
+        ):
+            raise MessageError(f"unknown Target {topic.target!r}: no such service on the network")
+        return envelope
 
     async def _reject(self, frames: list[bytes], reason: str) -> None:
         log.info("ZeroMQ hub rejected a message: %s", reason)
