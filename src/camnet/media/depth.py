@@ -14,13 +14,13 @@ Depth in millimetres is ``f·B / d``, delivered as 16-bit PNG (0: no depth).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
-Floats = npt.NDArray[np.float32]
+Floats = npt.NDArray[Any]
 
 REFERENCE_DISPARITIES: Final = 64
 """Disparity search range at 640 px width (closest object at 441·75/64 ≈ 0.52 m)."""
@@ -29,7 +29,7 @@ BLOCK: Final = 5
 
 def disparities_for(width: int) -> int:
     """The search range at ``width``: 64 at 640 px, scaled, a multiple of 16."""
-    return max(16, int(round(REFERENCE_DISPARITIES * width / 640 / 16)) * 16)
+    return max(16, round(REFERENCE_DISPARITIES * width / 640 / 16) * 16)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +78,7 @@ def margin_for(width: int) -> int:
     return disparities_for(width)
 
 
-def shade(result: DepthResult) -> np.ndarray:
+def shade(result: DepthResult) -> npt.NDArray[Any]:
     """RGB picture of the disparity: lighter is closer, invalid black."""
     grey = np.clip(result.disparity * (255.0 / result.max_disparity), 0, 255).astype(np.uint8)
     return cv2.cvtColor(grey, cv2.COLOR_GRAY2RGB)
@@ -110,6 +110,4 @@ def accuracy(result: DepthResult, truth: Floats) -> Accuracy:
     if count == 0:
         return Accuracy(0.0, 0.0, float("inf"))
     error = np.abs(d[valid] - truth[valid])
-    return Accuracy(
-        count / d.size, float((error <= 1.0).sum()) / count, float(error.mean())
-    )
+    return Accuracy(count / d.size, float((error <= 1.0).sum()) / count, float(error.mean()))

@@ -85,10 +85,10 @@ FPS_MAX: Final = 60.0
 # -- control fields --------------------------------------------------------------------
 
 
-def _int(name: str, low: int, high: int, default: int, description: str, unit: str = "") -> Variable:
-    return Variable(
-        name, Kind.INT, RW, description, default, low, high, unit=unit, persisted=True
-    )
+def _int(
+    name: str, low: int, high: int, default: int, description: str, unit: str = ""
+) -> Variable:
+    return Variable(name, Kind.INT, RW, description, default, low, high, unit=unit, persisted=True)
 
 
 def _bool(name: str, default: bool, description: str) -> Variable:
@@ -198,9 +198,7 @@ def _check_crop(value: JsonValue) -> str | None:
 
 
 def _size(name: str, default: list[int], description: str) -> Variable:
-    return Variable(
-        name, Kind.JSON, RW, description, default, persisted=True, check=_check_size
-    )
+    return Variable(name, Kind.JSON, RW, description, default, persisted=True, check=_check_size)
 
 
 def _fps(default: float) -> Variable:
@@ -360,9 +358,7 @@ def _instances(prefix: str, fields: Iterable[Variable], **defaults: JsonValue) -
     ]
 
 
-def stereo_schema(
-    model: CameraModel = OAK_D_LIKE, *, lens_default: float = 0.0
-) -> Schema:
+def stereo_schema(model: CameraModel = OAK_D_LIKE, *, lens_default: float = 0.0) -> Schema:
     """Every variable of one camera of ``model``; ``lens_default`` is where the lens
     starts (the simulated camera passes the position that focuses on its subject)."""
     variables: list[Variable] = [

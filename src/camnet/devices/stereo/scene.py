@@ -16,14 +16,14 @@ painting far to near.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
-Floats = npt.NDArray[np.float32]
-Bytes = npt.NDArray[np.uint8]
+Floats = npt.NDArray[Any]
+"""A float32 picture or map (typed loosely: OpenCV returns untyped arrays)."""
 
 REFERENCE_WIDTH: Final = 640
 """Width at which ``StereoGeometry.focal_px`` is given; it scales with the width."""
@@ -83,13 +83,17 @@ def _texture(seed: int, width: int, height: int) -> Floats:
         small = rng.random((height // step + 2, width // step + 2), dtype=np.float32)
         big = cv2.resize(small, None, fx=step, fy=step, interpolation=cv2.INTER_CUBIC)
         out += weight * big[:height, :width]
-    return np.clip(out * 200.0 + 20.0, 0, 255)
+    texture: Floats = np.clip(out * 200.0 + 20.0, 0, 255)
+    return texture
 
 
 def _floor_rows(geometry: StereoGeometry, height: int, top: float) -> Floats:
     """Disparity of the floor in each row (0 above the horizon)."""
     rows = np.arange(height, dtype=np.float32) - (top + height / 2.0)
-    return np.maximum(rows, 0.0) * np.float32(geometry.baseline_mm / geometry.camera_height_mm)
+    disparity: Floats = np.maximum(rows, 0.0) * np.float32(
+        geometry.baseline_mm / geometry.camera_height_mm
+    )
+    return disparity
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,9 +150,8 @@ class SceneRenderer:
             x0, x1 = left * width + pad, right * width + pad
             y0 = horizon if surface.floor else top * height
             y1 = bottom * height
-            mask = (
-                (source_x >= x0) & (source_x < x1) & (source_y >= y0) & (source_y < y1)
-            ).astype(np.float32)
+            inside = (source_x >= x0) & (source_x < x1) & (source_y >= y0) & (source_y < y1)
+            mask: Floats = inside.astype(np.float32)
             sigma = (blur or {}).get(surface.name, 0.0)
             sampled = cv2.remap(texture, source_x, source_y, cv2.INTER_LINEAR)
             if sigma > 0.3:
