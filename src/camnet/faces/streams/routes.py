@@ -43,7 +43,7 @@ from camnet.media.cameras import StereoCameras
 from camnet.media.image_formats import StillFormat
 from camnet.media.sensor_streams import CameraStreams
 from camnet.state.coerce import CoercionError, from_json
-from camnet.state.schema import JsonValue
+from camnet.state.schema import JsonValue, Kind, Variable
 
 READ: Final = "streams:cameras:read"
 WRITE: Final = "streams:cameras:write"
@@ -129,13 +129,23 @@ def _config(camera: CameraStreams, spec: StreamSpec) -> dict[str, JsonValue]:
     return _values(camera, spec.name, CONFIG_FIELDS[spec.kind])
 
 
+def _coerce(variable: Variable, value: JsonValue) -> JsonValue:
+    """The schema's coercion; a list (a size) by the variable's own check."""
+    if variable.kind is Kind.JSON:
+        reason = variable.check(value) if variable.check is not None else None
+        if reason is not None:
+            raise CoercionError(variable.name, reason)
+        return value
+    return from_json(variable, value)
+
+
 async def _execute(camera: CameraStreams, writes: Mapping[str, JsonValue]) -> None:
     device = camera.device
     operations = []
     try:
         for name, value in writes.items():
             variable = device.schema[name]
-            operations.append(Write(variable, from_json(variable, value)))
+            operations.append(Write(variable, _coerce(variable, value)))
         await device.execute(operations)
     except (CoercionError, WriteRefused) as exc:  # validated above: a device refusal
         raise StreamsError(409, str(exc)) from None
