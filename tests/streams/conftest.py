@@ -46,5 +46,6 @@ def viewer(server: InProcessServer) -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def stranger(server: InProcessServer) -> Iterator[httpx.Client]:
-    with server.client(headers=basic(*STRANGER)) as client:
+    # a user of another account signs in as ``account\\user``
+    with server.client(headers=basic(f"other\\{STRANGER[0]}", STRANGER[1])) as client:
         yield client

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from camnet.devices.profiles.stereo import CONTROL_FIELDS, FOCUS_FIELDS
-from tests.streams.conftest import BASE, MXID
+from tests.streams.conftest import BASE
 
 
 def detail_locs(response: httpx.Response) -> list[list[Any]]:
@@ -30,9 +30,7 @@ def test_list_shows_every_stream(admin: httpx.Client) -> None:
 
 
 def test_unknown_camera_and_stream_are_404(admin: httpx.Client) -> None:
-    assert admin.get("/cameras/0000AAAA/streams/").json() == {
-        "detail": "Camera 0000AAAA not found"
-    }
+    assert admin.get("/cameras/0000AAAA/streams/").json() == {"detail": "Camera 0000AAAA not found"}
     assert admin.get("/cameras/0000AAAA/streams/").status_code == 404
     for method, suffix in (
         ("POST", "CAM_D/"),
@@ -169,7 +167,9 @@ def test_control_shape_defaults_and_enums(admin: httpx.Client) -> None:
     assert detail_locs(admin.post(url, json={"focus": {"auto_focus_mode": "OFF"}})) == [
         ["body", "focus"]
     ]
-    assert detail_locs(admin.post(f"{BASE}/CAM_A/control", json={"focus": {"auto_focus_mode": "X"}}))
+    assert detail_locs(
+        admin.post(f"{BASE}/CAM_A/control", json={"focus": {"auto_focus_mode": "X"}})
+    )
     for mode in ("SHADE", "OFF", "AUTO"):
         response = admin.post(url, json={"auto_whitebalance_mode": mode})
         assert response.json()["auto_whitebalance_mode"] == mode

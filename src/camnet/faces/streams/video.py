@@ -28,11 +28,16 @@ class MjpegResponse(Response):
     media_type = mjpeg.CONTENT_TYPE
 
     def __init__(self, hub: StreamHub) -> None:
-        super().__init__(headers={"Cache-Control": NO_STORE}, media_type=mjpeg.CONTENT_TYPE)
+        super().__init__(media_type=mjpeg.CONTENT_TYPE)
         self._hub = hub
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+        # No Content-Length: the body lasts as long as the viewer watches.
+        headers = [
+            (b"content-type", mjpeg.CONTENT_TYPE.encode()),
+            (b"cache-control", NO_STORE.encode()),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
         gone = asyncio.ensure_future(_disconnected(receive))
         try:
             async with self._hub.consuming():
