@@ -3,6 +3,7 @@ shapes and a merge, and every range bound of every control (min−1, min, max, m
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -119,13 +120,22 @@ def test_config_update_merges_and_validates_the_whole(admin: httpx.Client) -> No
     generic = admin.post(f"{BASE}/DEPTH_B_C/config", json={"still_size": [320, 200]}).json()
     assert generic["still_size"] == [320, 200]
     assert generic["resolution"] == [640, 400]
+    admin.post(f"{BASE}/DEPTH_B_C/config", json={"still_size": [640, 400]})
 
 
 def _bounds() -> list[tuple[str, float, float]]:
     return [(f.name, f.minimum, f.maximum) for f in CONTROL_FIELDS if f.ranged]  # type: ignore[misc]
 
 
+@pytest.fixture
+def restore_cam_b(admin: httpx.Client) -> Iterator[None]:
+    yield
+    defaults = {f.name: f.default for f in CONTROL_FIELDS}
+    assert admin.post(f"{BASE}/CAM_B/control", json=defaults).status_code == 200
+
+
 @pytest.mark.parametrize(("field", "low", "high"), _bounds())
+@pytest.mark.usefixtures("restore_cam_b")
 def test_every_control_bound(admin: httpx.Client, field: str, low: int, high: int) -> None:
     url = f"{BASE}/CAM_B/control"
     for value in (low - 1, high + 1):
