@@ -27,6 +27,7 @@ from camnet.faces.identity.oauth import OAuthContext, oauth_routes
 from camnet.faces.identity.registry import DEFAULT_SERVICES, registry_route
 from camnet.faces.identity.resources import identity_resource_routes
 from camnet.faces.media_status import media_status_route
+from camnet.faces.streams.routes import include_streams
 from camnet.identity.bootstrap import InitialCredentials
 from camnet.identity.gate import Access, Gate, GateConfig
 from camnet.node import Node
@@ -34,6 +35,17 @@ from camnet.settings import Settings
 
 C2_PATHS = ("/api", "/camera.jpeg", "/camera.mjpeg")
 OPEN_DOCS = ("openapi", "swagger_ui_html", "swagger_ui_redirect")
+STREAMS_ROUTES = (
+    "streams_list",
+    "streams_activate",
+    "streams_deactivate",
+    "streams_config",
+    "streams_config_update",
+    "streams_control",
+    "streams_control_update",
+    "streams_still",
+    "streams_video",
+)
 
 
 def c2_refuse(status: int, code: str, message: str, headers: Mapping[str, str]) -> Response:
@@ -60,6 +72,9 @@ def declare_routes(gate: GateConfig, mjpeg_is_open: Callable[[], bool]) -> None:
         gate.declare(name, Access("camnet", house_refuse, open=True))
     gate.declare("maintenance", Access("camnet", house_refuse, during_maintenance=True))
     gate.declare("gateway_publish", Access("network", house_refuse))
+    streams = Access("streams", house_refuse)
+    for name in STREAMS_ROUTES:
+        gate.declare(name, streams)
 
 
 def print_initial_credentials(credentials: InitialCredentials) -> None:
@@ -154,6 +169,8 @@ def create_app(
             media_status_route(c2, node.media),
         ]
     )
+
+    include_streams(app, node.stereo)
 
     @app.exception_handler(C2Error)
     async def c2_error(_request: Request, exc: C2Error) -> Response:

@@ -14,6 +14,7 @@ from camnet.devices.device import Device
 from camnet.devices.profiles.c2 import c2_schema
 from camnet.devices.sim_control_unit import ControlUnitConfig, SimulatedControlUnit
 from camnet.devices.sources.factory import head_sources
+from camnet.devices.stereo.scene import StereoGeometry
 from camnet.events import EventJournal
 from camnet.faces.c2.fanout import StateFanout
 from camnet.faces.zmq_hub import HubConfig, ZmqHub
@@ -26,6 +27,7 @@ from camnet.identity.ratelimit import FailureBackoff, FixedWindowLimiter
 from camnet.identity.service import IdentityService
 from camnet.identity.users import UserRepository
 from camnet.maintenance import MaintenanceSwitch
+from camnet.media.cameras import StereoCameras
 from camnet.media.service import MediaService
 from camnet.network.presence import LocalService, Presence
 from camnet.settings import Settings
@@ -112,6 +114,15 @@ class Node:
         )
         self.c2_fanout = StateFanout(self.bus, self.control_unit.name)
         self.media = MediaService(self.control_unit, self.bus, head_sources(self.settings))
+        # The multi-sensor (stereo) cameras of the streams dialect, one device each.
+        self.stereo = StereoCameras(
+            self.settings.machine_name,
+            self.settings.stereo_cameras,
+            StereoGeometry(self.settings.stereo_baseline_mm, self.settings.stereo_focal_length_px),
+            self.bus,
+            SettingsStore(self.database),
+        )
+        self.devices.extend(self.stereo.devices)
 
     def _local_services(self) -> list[LocalService]:
         """The services this node announces on the network."""
@@ -142,12 +153,14 @@ class Node:
         self.c2_fanout.start()
         await self.presence.start()
         await self.media.start()
+        await self.stereo.start()
         log.info(
             "node %s started with device %s", self.settings.machine_name, self.control_unit.name
         )
         return credentials
 
     async def stop(self) -> None:
+        await self.stereo.stop()
         await self.media.stop()
         await self.presence.stop()
         self.c2_fanout.stop()

@@ -13,13 +13,14 @@ import socket
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     SecretStr,
+    StringConstraints,
     ValidationError,
     field_validator,
     model_validator,
@@ -161,6 +162,17 @@ class Settings(BaseModel):
         gt=0,
         le=300,
         description="longest wait in seconds between reconnection attempts of an OpenCV source",
+    )
+    stereo_cameras: list[Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{1,64}$")]] = Field(
+        default_factory=lambda: ["14442C10D13EABCE00"],
+        max_length=8,
+        description="mxids of the simulated stereo cameras (streams API); [] for none",
+    )
+    stereo_baseline_mm: float = Field(
+        75.0, gt=10, le=500, description="distance between a simulated stereo pair's sensors"
+    )
+    stereo_focal_length_px: float = Field(
+        441.0, gt=100, le=2000, description="focal length of the simulated pair at 640 px wide"
     )
 
     @field_validator("api_addr")

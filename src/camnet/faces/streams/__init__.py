@@ -1,0 +1,1 @@
+"""The streams dialect: ``/cameras/{mxid}/streams/...`` (seed 002)."""
