@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import socket
 import sys
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -83,6 +84,7 @@ def create_app(
     listen_urls: tuple[str, ...] = (),
     on_credentials: Callable[[InitialCredentials], None] = print_initial_credentials,
     on_ready: Callable[[], None] | None = None,
+    http_socket: socket.socket | None = None,
 ) -> FastAPI:
     node = Node(settings, clock or SystemClock(), listen_urls)
 
@@ -141,6 +143,10 @@ def create_app(
             media_status_route(c2, node.media),
         ]
     )
+
+    # The HTTP listener on the caller's socket (and HTTPS) run inside the node, so the
+    # c2 state can switch them; without a socket the caller runs HTTP itself.
+    node.listeners.attach(app, http_socket, listen_urls)
 
     @app.exception_handler(C2Error)
     async def c2_error(_request: Request, exc: C2Error) -> Response:

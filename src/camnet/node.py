@@ -24,6 +24,8 @@ from camnet.identity.service import IdentityService
 from camnet.identity.users import UserRepository
 from camnet.maintenance import MaintenanceSwitch
 from camnet.media.service import MediaService
+from camnet.protocols.listeners import ListenerManager
+from camnet.protocols.rtsp.service import RtspService
 from camnet.settings import Settings
 from camnet.store.database import Database
 from camnet.store.settings_store import SettingsStore
@@ -86,6 +88,14 @@ class Node:
         self.devices: list[Device] = [self.control_unit]
         self.c2_fanout = StateFanout(self.bus, self.control_unit.name)
         self.media = MediaService(self.control_unit, self.bus, head_sources(self.settings))
+        # The server's own protocols (issue 10): HTTP/HTTPS listeners and RTSP, driven by
+        # the c2 variables httpOn/httpsOn/…Port and rtspOn/rtspPort.
+        self.listeners = ListenerManager(
+            self.settings, self.control_unit, self.control_unit_behaviour, self.bus
+        )
+        self.rtsp = RtspService(
+            self.settings, self.control_unit, self.control_unit_behaviour, self.bus, self
+        )
 
     async def start(self) -> InitialCredentials:
         """Start every part; returns the secrets created on this start (shown once)."""
@@ -105,12 +115,16 @@ class Node:
         await self.control_unit.start()
         self.c2_fanout.start()
         await self.media.start()
+        await self.listeners.start()
+        await self.rtsp.start()
         log.info(
             "node %s started with device %s", self.settings.machine_name, self.control_unit.name
         )
         return credentials
 
     async def stop(self) -> None:
+        await self.rtsp.stop()
+        await self.listeners.stop()
         await self.media.stop()
         self.c2_fanout.stop()
         await self.control_unit.stop()
