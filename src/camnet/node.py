@@ -117,6 +117,7 @@ class Node:
         await self.media.start()
         await self.listeners.start()
         await self.rtsp.start()
+        self.rtsp.learn_initial(credentials)
         log.info(
             "node %s started with device %s", self.settings.machine_name, self.control_unit.name
         )

@@ -57,7 +57,7 @@ def generate(cert_path: Path, key_path: Path, common_name: str, names: Iterable[
     """Write a new self-signed certificate (ECDSA P-256) and its key (mode 0600)."""
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name[:64] or "camnet")])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     certificate = (
         x509.CertificateBuilder()
         .subject_name(subject)
@@ -115,9 +115,7 @@ def describe(files: CertificateFiles) -> dict[str, Any]:
     try:
         alternative = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)
         names = [str(value) for value in alternative.value.get_values_for_type(x509.DNSName)]
-        names += [
-            str(value) for value in alternative.value.get_values_for_type(x509.IPAddress)
-        ]
+        names += [str(value) for value in alternative.value.get_values_for_type(x509.IPAddress)]
     except x509.ExtensionNotFound:
         names = []
     der = certificate.public_bytes(serialization.Encoding.DER)

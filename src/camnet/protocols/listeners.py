@@ -89,7 +89,7 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _reason(exc: OSError) -> str:
+def reason_of(exc: OSError) -> str:
     if exc.errno == errno.EADDRINUSE:
         return "the port is in use by another program"
     if exc.errno == errno.EACCES:
@@ -97,7 +97,7 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-def _shown(host: str) -> str:
+def shown_host(host: str) -> str:
     if host in ("", "0.0.0.0", "::"):
         return "127.0.0.1"
     return f"[{host}]" if ":" in host else host
@@ -272,11 +272,8 @@ class ListenerManager:
 
     def stage(self, variable: Variable, value: JsonValue, staging: Staging) -> None:
         name = variable.name
-        if name in ("httpOn", "httpPort") and not self.manages_http:
-            if staging[name] != value:
-                raise WriteRefused(
-                    name, "the HTTP listener is run by the program embedding camnet"
-                )
+        if name in ("httpOn", "httpPort") and not self.manages_http and staging[name] != value:
+            raise WriteRefused(name, "the HTTP listener is run by the program embedding camnet")
         staging.set(name, value)
         wanted = {
             kind: Wanted(bool(staging[f"{kind}On"]), int(staging[f"{kind}Port"])) for kind in KINDS
@@ -312,7 +309,9 @@ class ListenerManager:
         try:
             bind(self._host, wanted.port).close()
         except OSError as exc:
-            raise WriteRefused(name, f"cannot listen on port {wanted.port}: {_reason(exc)}") from None
+            raise WriteRefused(
+                name, f"cannot listen on port {wanted.port}: {reason_of(exc)}"
+            ) from None
 
     # --- reconciling after commit -------------------------------------------------------
 
@@ -354,8 +353,8 @@ class ListenerManager:
         try:
             sock = bind(self._host, wanted.port)
         except OSError as exc:
-            self._errors[kind] = (wanted.port, _reason(exc))
-            log.warning("cannot listen for %s on port %d: %s", kind, wanted.port, _reason(exc))
+            self._errors[kind] = (wanted.port, reason_of(exc))
+            log.warning("cannot listen for %s on port %d: %s", kind, wanted.port, reason_of(exc))
             return
         listener = Listener(kind, self._app, sock, self._settings, cert)
         try:
@@ -376,7 +375,7 @@ class ListenerManager:
         listener = self.listeners.get(kind)
         if listener is None:
             return []
-        return [f"{kind}://{_shown(self._host)}:{listener.port}"]
+        return [f"{kind}://{shown_host(self._host)}:{listener.port}"]
 
     def status(self, kind: Kind) -> dict[str, JsonValue]:
         urls: list[JsonValue] = list(self.urls(kind))
