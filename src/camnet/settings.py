@@ -151,9 +151,7 @@ class Settings(BaseModel):
         description="PEM certificate (chain) for the HTTPS listener; unset: camnet makes a "
         "self-signed one in the data directory on first start (needs https_key_file)",
     )
-    https_key_file: Path | None = Field(
-        None, description="PEM private key of https_cert_file"
-    )
+    https_key_file: Path | None = Field(None, description="PEM private key of https_cert_file")
 
     @field_validator("api_addr")
     @classmethod

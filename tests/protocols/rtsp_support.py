@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -58,7 +59,16 @@ def rtsp_camnet(data_dir: Path) -> Iterator[tuple[InProcessServer, int]]:
             server, {"recordingResolution": "HD", "rtspPort": port, "rtspOn": True}
         )
         assert response.status_code == 200, response.text
+        wait_for_rtsp(server, "listening")
         yield server, port
+
+
+def wait_for_rtsp(server: InProcessServer, state: str, timeout: float = 10) -> None:
+    """The server switches right after the answer; ``rtspStatus`` says when it has."""
+    deadline = time.monotonic() + timeout
+    while admin_get(server, "rtspStatus")["rtspStatus"]["state"] != state:
+        assert time.monotonic() < deadline, f"rtspStatus never became {state}"
+        time.sleep(0.05)
 
 
 def url(port: int, path: str = "/", user: str = "admin", password: str = ADMIN_PASSWORD) -> str:

@@ -367,6 +367,7 @@ class ListenerManager:
         self.listeners[kind] = listener
         self._errors.pop(kind, None)
         if current is not None:
+            await self._report()  # the new port is up: say so before the old one drains
             await current.stop()
 
     def urls(self, kind: Kind) -> list[str]:
