@@ -11,7 +11,7 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import httpx
@@ -44,7 +44,7 @@ def answers(url: str, cert: Path | None = None) -> bool:
     return True
 
 
-def post(url: str, values: dict[str, object], cert: Path | None = None) -> httpx.Response:
+def post(url: str, values: Mapping[str, object], cert: Path | None = None) -> httpx.Response:
     verify: ssl.SSLContext | bool = True
     if cert is not None:
         verify = ssl.create_default_context(cafile=str(cert))
