@@ -330,7 +330,10 @@ class RtspServer:
                 now = time.monotonic()
                 if now - last_report >= SENDER_REPORT_INTERVAL:
                     last_report = now
-                    report = rtp.sender_report(time.time(), unit.timestamp)
+                    # The wall-clock time of this unit's capture, so a receiver can tell
+                    # each picture's capture time from its RTP timestamp (RFC 3550 §6.4.1).
+                    captured = time.time() - (now - unit.captured)
+                    report = rtp.sender_report(captured, unit.timestamp)
                 else:
                     report = None
                 if session.transport.interleaved is not None:
