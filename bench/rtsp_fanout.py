@@ -37,6 +37,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -113,7 +114,9 @@ async def run_client(port: int, auth: str, client: Client, stop: asyncio.Event) 
         writer.close()
 
 
-async def measure(port: int, auth: str, count: int, warmup: float, duration: float) -> dict:
+async def measure(
+    port: int, auth: str, count: int, warmup: float, duration: float
+) -> dict[str, Any]:
     clients = [Client() for _ in range(count)]
     stop = asyncio.Event()
     tasks = [asyncio.create_task(run_client(port, auth, c, stop)) for c in clients]
