@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.camnet-run
 TEST_STAMP := $(VENV)/.camnet-test
 
-.PHONY: run test lint typecheck unit bench clean
+.PHONY: run test lint typecheck unit bench clean media-tools
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,16 @@ lint: $(TEST_STAMP)
 typecheck: $(TEST_STAMP)
 	$(BIN)/mypy
 
-unit: $(TEST_STAMP)
+# The RTSP tests use Debian's ffmpeg/ffprobe as real clients. Installed when missing and
+# running as root; otherwise those tests skip with the reason (under CI=true they fail).
+media-tools:
+	@command -v ffprobe >/dev/null && command -v ffmpeg >/dev/null || \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get install -y --no-install-recommends ffmpeg >/dev/null || \
+	      (apt-get update >/dev/null && apt-get install -y --no-install-recommends ffmpeg >/dev/null); \
+	  else echo "make: ffmpeg missing and cannot be installed here; RTSP tests will skip"; fi
+
+unit: $(TEST_STAMP) media-tools
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck unit

@@ -60,14 +60,19 @@ def inprocess_server(data_dir: Path, **settings: Any) -> Iterator[InProcessServe
         return None
 
     app = create_app(
-        config_settings, clock=clock, listen_urls=(f"{url}/api",), on_credentials=quiet
+        config_settings,
+        clock=clock,
+        listen_urls=(f"{url}/api",),
+        on_credentials=quiet,
+        http_socket=sock,
     )
     server = uvicorn.Server(
         uvicorn.Config(app, lifespan="on", log_config=None, access_log=False, loop="asyncio")
     )
 
     def run() -> None:
-        asyncio.run(server.serve(sockets=[sock]))
+        # The app serves HTTP on ``sock`` itself (camnet.protocols.listeners).
+        asyncio.run(server.serve(sockets=[]))
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import socket
 import sys
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -101,6 +102,7 @@ def create_app(
     listen_urls: tuple[str, ...] = (),
     on_credentials: Callable[[InitialCredentials], None] = print_initial_credentials,
     on_ready: Callable[[], None] | None = None,
+    http_socket: socket.socket | None = None,
 ) -> FastAPI:
     node = Node(settings, clock or SystemClock(), listen_urls)
 
@@ -171,6 +173,9 @@ def create_app(
     )
 
     include_streams(app, node.stereo)
+    # The HTTP listener on the caller's socket (and HTTPS) run inside the node, so the
+    # c2 state can switch them; without a socket the caller runs HTTP itself.
+    node.listeners.attach(app, http_socket, listen_urls)
 
     @app.exception_handler(C2Error)
     async def c2_error(_request: Request, exc: C2Error) -> Response:

@@ -110,7 +110,7 @@ def serve(settings: Settings) -> int:
     def ready() -> None:
         print(f"camnet listening on {url}", flush=True)
 
-    app = create_app(settings, listen_urls=(f"{url}/api",), on_ready=ready)
+    app = create_app(settings, listen_urls=(f"{url}/api",), on_ready=ready, http_socket=sock)
     config = uvicorn.Config(
         app,
         loop="uvloop",
@@ -122,7 +122,9 @@ def serve(settings: Settings) -> int:
         access_log=False,
         timeout_graceful_shutdown=5,
     )
-    uvicorn.Server(config).run(sockets=[sock])
+    # The HTTP and HTTPS listeners run inside the app (camnet.protocols.listeners), so
+    # the c2 state can switch them; this server runs the lifespan and the signals.
+    uvicorn.Server(config).run(sockets=[])
     return 0
 
 

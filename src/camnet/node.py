@@ -30,6 +30,8 @@ from camnet.maintenance import MaintenanceSwitch
 from camnet.media.cameras import StereoCameras
 from camnet.media.service import MediaService
 from camnet.network.presence import LocalService, Presence
+from camnet.protocols.listeners import ListenerManager
+from camnet.protocols.rtsp.service import RtspService
 from camnet.settings import Settings
 from camnet.store.database import Database
 from camnet.store.settings_store import SettingsStore
@@ -123,6 +125,14 @@ class Node:
             SettingsStore(self.database),
         )
         self.devices.extend(self.stereo.devices)
+        # The server's own protocols (issue 10): HTTP/HTTPS listeners and RTSP, driven by
+        # the c2 variables httpOn/httpsOn/…Port and rtspOn/rtspPort.
+        self.listeners = ListenerManager(
+            self.settings, self.control_unit, self.control_unit_behaviour, self.bus
+        )
+        self.rtsp = RtspService(
+            self.settings, self.control_unit, self.control_unit_behaviour, self.bus, self
+        )
 
     def _local_services(self) -> list[LocalService]:
         """The services this node announces on the network."""
@@ -154,6 +164,9 @@ class Node:
         await self.presence.start()
         await self.media.start()
         await self.stereo.start()
+        await self.listeners.start()
+        await self.rtsp.start()
+        self.rtsp.learn_initial(credentials)
         log.info(
             "node %s started with device %s", self.settings.machine_name, self.control_unit.name
         )
@@ -161,6 +174,8 @@ class Node:
 
     async def stop(self) -> None:
         await self.stereo.stop()
+        await self.rtsp.stop()
+        await self.listeners.stop()
         await self.media.stop()
         await self.presence.stop()
         self.c2_fanout.stop()

@@ -175,6 +175,13 @@ class Settings(BaseModel):
         441.0, gt=100, le=2000, description="focal length of the simulated pair at 640 px wide"
     )
 
+    https_cert_file: Path | None = Field(
+        None,
+        description="PEM certificate (chain) for the HTTPS listener; unset: camnet makes a "
+        "self-signed one in the data directory on first start (needs https_key_file)",
+    )
+    https_key_file: Path | None = Field(None, description="PEM private key of https_cert_file")
+
     @field_validator("api_addr")
     @classmethod
     def _check_api_addr(cls, value: str) -> str:
@@ -216,6 +223,12 @@ class Settings(BaseModel):
     def _check_camera_source(self) -> Settings:
         if self.camera_source == "opencv" and not (self.camera0_opencv or self.camera1_opencv):
             raise ValueError("camera_source opencv needs camera0_opencv or camera1_opencv")
+        return self
+
+    @model_validator(mode="after")
+    def _check_https_files(self) -> Settings:
+        if (self.https_cert_file is None) != (self.https_key_file is None):
+            raise ValueError("https_cert_file and https_key_file go together: set both or neither")
         return self
 
     @property

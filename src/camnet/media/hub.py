@@ -62,6 +62,9 @@ class EncodedFrame:
     message: dict[str, Any] = field(default_factory=dict, compare=False)
     """The ASGI ``http.response.body`` message carrying ``part``, built once and sent
     as it is to every viewer (uvicorn does not change it)."""
+    image: Image | None = field(default=None, compare=False, repr=False)
+    """The composed picture the JPEG was made from (never written to after publishing);
+    video encoders (RTSP) read it instead of decoding the JPEG."""
 
     def __post_init__(self) -> None:
         self.message.update({"type": "http.response.body", "body": self.part, "more_body": True})
@@ -251,7 +254,7 @@ class StreamHub:
                     interval = max(1.0 / config.fps, NO_SIGNAL_INTERVAL)
                 self._sequence += 1
                 frame = EncodedFrame(
-                    self._sequence, generation, jpeg, part, moment, image is not None
+                    self._sequence, generation, jpeg, part, moment, image is not None, image=image
                 )
                 try:
                     loop.call_soon_threadsafe(self._publish, frame)

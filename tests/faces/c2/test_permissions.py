@@ -63,7 +63,9 @@ def test_default_api_user_cannot_change_server_settings(server: ServerProcess) -
     ):
         assert server.api({key: value}).status_code == 403, key
     assert server.api({"light0": "true"}).status_code == 200
-    assert server.api({"httpPort": "81"}, user="admin").json() == {"httpPort": 81}
+    # (httpsPort: HTTPS is off, so the write only stores it; moving HTTP, the request's
+    # own listener, would be refused — tests/protocols.)
+    assert server.api({"httpsPort": "8443"}, user="admin").json() == {"httpsPort": 8443}
 
 
 async def test_unreadable_variables_never_reach_the_socket(restricted: ServerProcess) -> None:

@@ -1,0 +1,1 @@
+"""camnet's own standard protocols: HTTP/HTTPS listeners and the RTSP server."""
