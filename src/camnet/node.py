@@ -14,6 +14,7 @@ from camnet.devices.sim_control_unit import ControlUnitConfig, SimulatedControlU
 from camnet.devices.sources.factory import head_sources
 from camnet.events import EventJournal
 from camnet.faces.c2.fanout import StateFanout
+from camnet.fleet.service import FleetService
 from camnet.identity.authenticator import Authenticator
 from camnet.identity.bootstrap import InitialCredentials, ensure_initial_users
 from camnet.identity.gate import Maintenance
@@ -86,6 +87,16 @@ class Node:
         self.devices: list[Device] = [self.control_unit]
         self.c2_fanout = StateFanout(self.bus, self.control_unit.name)
         self.media = MediaService(self.control_unit, self.bus, head_sources(self.settings))
+        self.fleet = FleetService(
+            self.settings,
+            self.database,
+            self.bus,
+            self.events,
+            self.clock,
+            self.settings.advertised_url
+            or (self.listen_urls[0].removesuffix("/api") if self.listen_urls else ""),
+        )
+        self.fleet.images.hubs[self.control_unit.name] = self.media.live
 
     async def start(self) -> InitialCredentials:
         """Start every part; returns the secrets created on this start (shown once)."""
@@ -105,12 +116,14 @@ class Node:
         await self.control_unit.start()
         self.c2_fanout.start()
         await self.media.start()
+        await self.fleet.start(self.devices)
         log.info(
             "node %s started with device %s", self.settings.machine_name, self.control_unit.name
         )
         return credentials
 
     async def stop(self) -> None:
+        await self.fleet.stop()
         await self.media.stop()
         self.c2_fanout.stop()
         await self.control_unit.stop()

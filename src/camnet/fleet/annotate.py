@@ -54,14 +54,23 @@ def annotate(
     height, width = out.shape[:2]
     thickness = max(1, round(height / 360))
     for x, y, w, h in regions:
-        cv2.rectangle(out, (x, y), (min(width - 1, x + w), min(height - 1, y + h)), BOX_COLOUR,
-                      thickness)
+        cv2.rectangle(
+            out, (x, y), (min(width - 1, x + w), min(height - 1, y + h)), BOX_COLOUR, thickness
+        )
     moment = datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     text = f"{name}  {moment}  changed regions: {len(regions)}"
     scale = height / 720 * 0.9
     (tw, th), baseline = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
     band = out[0 : th + baseline + 8, 0 : min(width, tw + 12)]
     band[...] = band // 4
-    cv2.putText(out, text, (6, th + 4), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255),
-                thickness, cv2.LINE_AA)
+    cv2.putText(
+        out,
+        text,
+        (6, th + 4),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        scale,
+        (255, 255, 255),
+        thickness,
+        cv2.LINE_AA,
+    )
     return out

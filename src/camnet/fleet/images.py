@@ -48,6 +48,8 @@ class NotReady(Exception):
 
 @dataclass(frozen=True, slots=True)
 class RequestLinks:
+    """The request's id and its two links' paths (the face adds its base URL)."""
+
     request: str
     raw: str
     annotated: str
@@ -113,9 +115,7 @@ class ImageService:
 
         def store() -> None:
             with self._database.engine.begin() as connection:
-                connection.execute(
-                    delete(image_requests).where(image_requests.c.expires_at <= now)
-                )
+                connection.execute(delete(image_requests).where(image_requests.c.expires_at <= now))
                 connection.execute(
                     insert(image_requests).values(
                         id=request,
@@ -133,8 +133,8 @@ class ImageService:
         task.add_done_callback(self._tasks.discard)
         return RequestLinks(
             request,
-            self.base_url + links.make(self._secret, request, expires, "raw_image"),
-            self.base_url + links.make(self._secret, request, expires, "annotated_image"),
+            links.make(self._secret, request, expires, "raw_image"),
+            links.make(self._secret, request, expires, "annotated_image"),
         )
 
     def _sweep_files(self, now: float) -> None:
@@ -152,9 +152,7 @@ class ImageService:
         try:
             async with hub.consuming():
                 seen = hub.latest.sequence if hub.latest is not None else -1
-                frame = await asyncio.wait_for(
-                    hub.newer_than(seen, hub.generation), FRAME_TIMEOUT
-                )
+                frame = await asyncio.wait_for(hub.newer_than(seen, hub.generation), FRAME_TIMEOUT)
             taken = self._clock.now()
             await asyncio.to_thread(self._draw, device, frame.jpeg, request, expires, taken)
         except asyncio.CancelledError:

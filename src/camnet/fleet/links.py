@@ -16,7 +16,9 @@ from typing import Final
 
 KINDS: Final = ("raw_image", "annotated_image")
 PREFIX: Final = "/api/v1/images/"
-_LINK: Final = re.compile(r"^([0-9a-f]{1,32})\.(\d{1,12})\.([0-9a-f]{64})_(raw_image|annotated_image)$")
+_LINK: Final = re.compile(
+    r"^([0-9a-f]{1,32})\.(\d{1,12})\.([0-9a-f]{64})_(raw_image|annotated_image)$"
+)
 
 
 class LinkError(Exception):

@@ -96,5 +96,3 @@ def online_filter(raw: str | None) -> bool | None:
     if lowered in ("offline", "0", "false"):
         return False
     raise QueryError(f"is_online must be Online, Offline, 1 or 0, not {raw!r}")
-
-

@@ -95,9 +95,7 @@ def _online(device: Device) -> bool:
 
 
 class Registry:
-    def __init__(
-        self, database: Database, bus: Bus, journal: EventJournal, clock: Clock
-    ) -> None:
+    def __init__(self, database: Database, bus: Bus, journal: EventJournal, clock: Clock) -> None:
         self._database = database
         self._bus = bus
         self._journal = journal

@@ -46,8 +46,16 @@ log = logging.getLogger(__name__)
 
 TICK: Final = 0.05
 RESERVED_HEADERS: Final = frozenset(
-    {"content-type", "content-length", "host", "webhook-id", "webhook-timestamp",
-     "webhook-signature", "transfer-encoding", "connection"}
+    {
+        "content-type",
+        "content-length",
+        "host",
+        "webhook-id",
+        "webhook-timestamp",
+        "webhook-signature",
+        "transfer-encoding",
+        "connection",
+    }
 )
 
 
@@ -166,7 +174,9 @@ class Dispatcher:
                 await asyncio.sleep(tick)
             else:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), tick * 4 if wake is self._fan_wake else tick)
+                    await asyncio.wait_for(
+                        wake.wait(), tick * 4 if wake is self._fan_wake else tick
+                    )
                 wake.clear()
             try:
                 await work()
@@ -246,18 +256,37 @@ class Dispatcher:
                 next_retry = now + min(delay, self.backoff.ceiling)
                 self._held[item.webhook_id] = max(self._held.get(item.webhook_id, 0), next_retry)
         self._outcomes.append(
-            Outcome(item.id, item.webhook_id, item.message_id, "payload", now, outcome, code,
-                    latency, error, next_retry, attempts)
+            Outcome(
+                item.id,
+                item.webhook_id,
+                item.message_id,
+                "payload",
+                now,
+                outcome,
+                code,
+                latency,
+                error,
+                next_retry,
+                attempts,
+            )
         )
         self._record_wake.set()
 
     async def _request(
-        self, method: str, url: str, data: dict[str, Any], headers: dict[str, str],
-        body: bytes | None, params: list[tuple[str, str]] | None = None,
+        self,
+        method: str,
+        url: str,
+        data: dict[str, Any],
+        headers: dict[str, str],
+        body: bytes | None,
+        params: list[tuple[str, str]] | None = None,
     ) -> tuple[int | None, float | None, str | None, str | None]:
         """(status, latency ms, error, Retry-After) of one request; never raises."""
         assert self._client is not None
-        query = [*(params or []), *pairs(data.get("params"))]
+        query: list[tuple[str, str | int | float | bool | None]] = [
+            *(params or []),
+            *pairs(data.get("params")),
+        ]
         started = time.monotonic()
         try:
             await self.guard.check(url)
@@ -271,7 +300,7 @@ class Dispatcher:
             return None, None, f"refused: {exc}", None
         except httpx.HTTPError as exc:
             latency = (time.monotonic() - started) * 1000
-            return None, latency, f"{type(exc).__name__}: {exc}" or type(exc).__name__, None
+            return None, latency, f"{type(exc).__name__}: {exc}".rstrip(": "), None
         latency = (time.monotonic() - started) * 1000
         return response.status_code, latency, None, response.headers.get("retry-after")
 
@@ -342,14 +371,29 @@ class Dispatcher:
             for device_uuid in targets:
                 headers = dict(pairs(data.get("headers")))
                 code, latency, error, _ = await self._request(
-                    "GET", url, data, headers, None,
+                    "GET",
+                    url,
+                    data,
+                    headers,
+                    None,
                     params=[("source", "camnet"), ("id", device_uuid)],
                 )
                 ok = code is not None and 200 <= code < 300
                 outcome = "disabled" if code == 410 else ("ok" if ok else "error")
                 self._outcomes.append(
-                    Outcome(None, hook_id, None, "keepalive", now, outcome, code, latency,
-                            error, None, 1)
+                    Outcome(
+                        None,
+                        hook_id,
+                        None,
+                        "keepalive",
+                        now,
+                        outcome,
+                        code,
+                        latency,
+                        error,
+                        None,
+                        1,
+                    )
                 )
                 self._record_wake.set()
 

@@ -102,9 +102,7 @@ class Due:
     payload: dict[str, Any]
 
 
-def due(
-    engine: Engine, now: float, limit: int, skip: set[int], held: set[int]
-) -> list[Due]:
+def due(engine: Engine, now: float, limit: int, skip: set[int], held: set[int]) -> list[Due]:
     """Pending deliveries whose time has come, oldest first, leaving out the deliveries
     in flight (``skip``) and the webhooks held back after a failure (``held``)."""
     d, w, e = webhook_deliveries, webhooks, tables.events
@@ -137,7 +135,7 @@ def due(
     if held:
         query = query.where(d.c.webhook_id.not_in(held))
     with engine.connect() as connection:
-        return [Due(*row) for row in connection.execute(query)]
+        return [Due(*tuple(row)) for row in connection.execute(query)]
 
 
 def pending_total(engine: Engine) -> int:

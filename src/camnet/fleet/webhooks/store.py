@@ -104,7 +104,7 @@ class WebhookStore:
         with self._engine.connect() as connection:
             return self._get(connection, webhook_id)
 
-    def list(self, device_uuid: str | None = None) -> list[WebhookRecord]:
+    def all(self, device_uuid: str | None = None) -> list[WebhookRecord]:
         query = select(webhooks).order_by(webhooks.c.id)
         if device_uuid is not None:
             query = query.where(webhooks.c.device_uuid == device_uuid)
@@ -132,9 +132,7 @@ class WebhookStore:
 
     def attempts(self, webhook_id: int, limit: int = 1000) -> list[dict[str, Any]]:
         a = webhook_attempts
-        query = (
-            select(a).where(a.c.webhook_id == webhook_id).order_by(a.c.id.desc()).limit(limit)
-        )
+        query = select(a).where(a.c.webhook_id == webhook_id).order_by(a.c.id.desc()).limit(limit)
         with self._engine.connect() as connection:
             return [dict(row._mapping) for row in connection.execute(query)]
 

@@ -79,9 +79,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.Float, nullable=False),
         sa.UniqueConstraint("webhook_id", "event_id", name="uq_webhook_deliveries_event"),
     )
-    op.create_index(
-        "ix_webhook_deliveries_due", "webhook_deliveries", ["state", "next_attempt_at"]
-    )
+    op.create_index("ix_webhook_deliveries_due", "webhook_deliveries", ["state", "next_attempt_at"])
     op.create_table(
         "webhook_attempts",
         sa.Column("id", sa.Integer, primary_key=True),
