@@ -69,6 +69,7 @@ def auth_routes(context: FleetContext) -> list[Route]:
         try:
             session = await identity.run_sync(sessions.refresh, identity, body.refresh_token)
         except sessions.SignInFailed as exc:
+            identity.forget()  # a reused token revoked its session: drop cached tokens now
             raise FleetError(401, str(exc)) from None
         identity.forget()
         return json_response(session.body(), headers={"Cache-Control": "no-store"})
@@ -77,7 +78,7 @@ def auth_routes(context: FleetContext) -> list[Route]:
         principal = caller(request)
         body = validate(NewKey, await json_body(request))
         account = principal.account
-        if not principal.may(account, "identity:apikeys:write"):
+        if not principal.may(account, "fleet:apikeys:write"):
             raise FleetError(403, "you may not create API keys")
         role = SCOPES[body.scope]
         if role is Role.ADMIN and principal.role is not Role.ADMIN:
