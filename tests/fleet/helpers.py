@@ -34,5 +34,6 @@ def fleet_error(response: httpx.Response, status: int) -> dict[str, Any]:
     assert response.status_code == status, (response.status_code, response.text)
     body: dict[str, Any] = response.json()
     assert body["httpError"] == status
-    assert isinstance(body["message"], str) and body["message"]
+    assert isinstance(body["message"], str)
+    assert body["message"]
     return body

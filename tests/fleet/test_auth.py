@@ -25,7 +25,8 @@ def test_login_answers_the_seeds_body(fleet_server: InProcessServer) -> None:
             "role": ["admin"],
         }
         assert data["token_type"] == "bearer"
-        assert isinstance(data["expires_in"], int) and data["expires_in"] > 0
+        assert isinstance(data["expires_in"], int)
+        assert data["expires_in"] > 0
         assert data["access_token"] != data["refresh_token"]
         devices = http.get("/api/v1/devices", headers=bearer(data["access_token"]))
         assert devices.status_code == 200
@@ -37,8 +38,12 @@ def test_wrong_password_and_unknown_email_are_the_same_401(fleet_server: InProce
         unknown = http.post("/api/v1/auth/login", json={"email": "x@y.z", "password": "nope"})
         assert fleet_error(wrong, 401) == fleet_error(unknown, 401)
         fleet_error(http.post("/api/v1/auth/login", json={"email": ADMIN_EMAIL}), 422)
-        fleet_error(http.post("/api/v1/auth/login", content=b"{", headers={
-            "content-type": "application/json"}), 400)
+        fleet_error(
+            http.post(
+                "/api/v1/auth/login", content=b"{", headers={"content-type": "application/json"}
+            ),
+            400,
+        )
 
 
 def test_refresh_rotates_and_a_reused_token_ends_the_session(
@@ -46,9 +51,7 @@ def test_refresh_rotates_and_a_reused_token_ends_the_session(
 ) -> None:
     with fleet_server.client() as http:
         first = login(http, OTHER_EMAIL, PASSWORD)
-        second = http.post(
-            "/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}
-        )
+        second = http.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
         assert second.status_code == 200, second.text
         rotated = second.json()["data"]
         assert rotated["refresh_token"] != first["refresh_token"]
