@@ -44,7 +44,9 @@ from camnet.store.database import Database
 
 log = logging.getLogger(__name__)
 
-TICK: Final = 0.05
+TICK: Final = 0.25
+"""Seconds between looks at due retries when nothing woke the dispatcher (every new
+delivery and every recorded outcome wakes it at once)."""
 RESERVED_HEADERS: Final = frozenset(
     {
         "content-type",
@@ -140,7 +142,7 @@ class Dispatcher:
             asyncio.create_task(self._loop(self._fan_wake, self._fan), name="fleet-fan"),
             asyncio.create_task(self._loop(self._send_wake, self._send), name="fleet-send"),
             asyncio.create_task(self._loop(self._record_wake, self._record), name="fleet-rec"),
-            asyncio.create_task(self._loop(None, self._keepalive, 0.5), name="fleet-keepalive"),
+            asyncio.create_task(self._loop(None, self._keepalive, 1.0), name="fleet-keepalive"),
         ]
         self._fan_wake.set()
 
