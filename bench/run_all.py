@@ -15,7 +15,14 @@ from collections.abc import Sequence
 
 from _harness import BENCH_DIR, install_sigterm_as_exit
 
-BENCHMARKS = ("http_get.py", "ws_fanout.py", "mjpeg_fanout.py", "depth_fps.py", "rtsp_fanout.py")
+BENCHMARKS = (
+    "http_get.py",
+    "ws_fanout.py",
+    "mjpeg_fanout.py",
+    "depth_fps.py",
+    "rtsp_fanout.py",
+    "webhook_delivery.py",
+)
 
 
 def run(script: str, extra: Sequence[str]) -> tuple[int, dict[str, object] | None]:

@@ -21,6 +21,10 @@ from camnet.faces.c2.context import C2Context
 from camnet.faces.c2.errors import C2Error
 from camnet.faces.c2.http import c2_http_route
 from camnet.faces.c2.websocket import c2_websocket_route
+from camnet.faces.fleet.common import FleetContext
+from camnet.faces.fleet.errors import FleetError, is_fleet_path
+from camnet.faces.fleet.errors import refuse as fleet_refuse
+from camnet.faces.fleet.routes import fleet_routes
 from camnet.faces.gateway import GatewayConfig, gateway_route
 from camnet.faces.identity.errors import ApiError
 from camnet.faces.identity.errors import refuse as house_refuse
@@ -76,6 +80,23 @@ def declare_routes(gate: GateConfig, mjpeg_is_open: Callable[[], bool]) -> None:
     streams = Access("streams", house_refuse)
     for name in STREAMS_ROUTES:
         gate.declare(name, streams)
+    fleet = Access("fleet", fleet_refuse)
+    for name in (
+        "fleet_api_keys",
+        "fleet_devices",
+        "fleet_device",
+        "fleet_device_update",
+        "fleet_device_image",
+        "fleet_webhooks",
+        "fleet_webhook_create",
+        "fleet_webhook_update",
+        "fleet_webhook_delete",
+        "fleet_webhook_deliveries",
+    ):
+        gate.declare(name, fleet)
+    # Signing in needs no credentials; an image link carries its own signature.
+    for name in ("fleet_login", "fleet_refresh", "fleet_image"):
+        gate.declare(name, replace(fleet, open=True))
 
 
 def print_initial_credentials(credentials: InitialCredentials) -> None:
@@ -156,6 +177,7 @@ def create_app(
     app.router.routes.extend(
         identity_resource_routes(node.identity, node.maintenance, node.maintenance_switch)
     )
+    app.router.routes.extend(fleet_routes(FleetContext(node.fleet, node.identity, node.failures)))
     gate = GateConfig(
         policy=node.policy,
         limiter=node.limiter,
@@ -184,6 +206,8 @@ def create_app(
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         headers = dict(exc.headers or {})
+        if is_fleet_path(request.url.path):
+            return FleetError(exc.status_code, str(exc.detail), headers=headers).response()
         if request.url.path in C2_PATHS:
             code = {405: "method_not_allowed", 404: "not_found"}.get(exc.status_code, "error")
             error = C2Error(exc.status_code, code, str(exc.detail), headers=headers)
@@ -196,6 +220,8 @@ def create_app(
         message = "camnet had a problem with this request; please try again later"
         if request.url.path in C2_PATHS:
             return C2Error(500, "internal_error", message).response()
+        if is_fleet_path(request.url.path):
+            return FleetError(500, message).response()
         return ApiError(500, message).response()
 
     return app

@@ -18,6 +18,7 @@ from camnet.devices.stereo.scene import StereoGeometry
 from camnet.events import EventJournal
 from camnet.faces.c2.fanout import StateFanout
 from camnet.faces.zmq_hub import HubConfig, ZmqHub
+from camnet.fleet.service import FleetService
 from camnet.identity.authenticator import Authenticator
 from camnet.identity.bootstrap import InitialCredentials, ensure_initial_users
 from camnet.identity.gate import Maintenance
@@ -133,6 +134,22 @@ class Node:
         self.rtsp = RtspService(
             self.settings, self.control_unit, self.control_unit_behaviour, self.bus, self
         )
+        self.fleet = FleetService(
+            self.settings,
+            self.database,
+            self.bus,
+            self.events,
+            self.clock,
+            self.settings.advertised_url
+            or (self.listen_urls[0].removesuffix("/api") if self.listen_urls else ""),
+        )
+        self.fleet.images.hubs[self.control_unit.name] = self.media.live
+        # Each stereo camera: its colour sensor answers image requests; every stream is
+        # also served over RTSP at /cameras/{mxid}/{stream}.
+        for mxid, camera in self.stereo.cameras.items():
+            self.fleet.images.hubs[camera.device.name] = camera.hubs["CAM_A"]
+            for stream, hub in camera.hubs.items():
+                self.rtsp.sources.register(f"/cameras/{mxid}/{stream}", hub)
 
     def _local_services(self) -> list[LocalService]:
         """The services this node announces on the network."""
@@ -167,6 +184,7 @@ class Node:
         await self.listeners.start()
         await self.rtsp.start()
         self.rtsp.learn_initial(credentials)
+        await self.fleet.start(self.devices)
         log.info(
             "node %s started with device %s", self.settings.machine_name, self.control_unit.name
         )
@@ -176,6 +194,7 @@ class Node:
         await self.stereo.stop()
         await self.rtsp.stop()
         await self.listeners.stop()
+        await self.fleet.stop()
         await self.media.stop()
         await self.presence.stop()
         self.c2_fanout.stop()

@@ -182,6 +182,35 @@ class Settings(BaseModel):
     )
     https_key_file: Path | None = Field(None, description="PEM private key of https_cert_file")
 
+    # -- fleet (issue 7) --
+    image_link_lifetime: float = Field(
+        1800.0, gt=0, le=7 * 86400, description="seconds a fleet image link stays valid"
+    )
+    image_ready_delay: float = Field(
+        0.0, ge=0, le=3600, description="seconds before a requested fleet image is served"
+    )
+    webhook_allow: str = Field(
+        "",
+        description="hosts and CIDRs webhooks may reach although not globally routable, "
+        "comma-separated (e.g. 127.0.0.0/8,::1)",
+    )
+    webhook_keepalive_interval: float = Field(
+        600.0, gt=0, le=86400, description="seconds between keepalive webhook pings"
+    )
+    webhook_timeout: float = Field(15.0, gt=0, le=120, description="webhook request timeout, s")
+    webhook_retry_base: float = Field(
+        5.0, gt=0, le=3600, description="first webhook retry delay in seconds (then doubling)"
+    )
+    webhook_retry_max: float = Field(
+        3600.0, gt=0, le=86400, description="longest delay between webhook retries, s"
+    )
+    webhook_max_attempts: int = Field(
+        14, ge=1, le=100, description="attempts of one webhook delivery before it is given up"
+    )
+    webhook_concurrency: int = Field(
+        64, ge=1, le=1024, description="webhook requests in flight at once"
+    )
+
     @field_validator("api_addr")
     @classmethod
     def _check_api_addr(cls, value: str) -> str:

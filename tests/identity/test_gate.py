@@ -28,6 +28,10 @@ OPEN = {
     ("swagger_ui_html", "HEAD"),
     ("swagger_ui_redirect", "GET"),
     ("swagger_ui_redirect", "HEAD"),
+    ("fleet_login", "POST"),
+    ("fleet_refresh", "POST"),
+    ("fleet_image", "GET"),
+    ("fleet_image", "HEAD"),
 }
 
 

@@ -1,0 +1,137 @@
+"""Webhook deliveries per second and the delay from a state change to its delivery.
+
+Against one local receiver (its own process), in the same run:
+- reference: a plain httpx POST loop (64 in flight, same body size) to the receiver;
+- camnet backlog: N state changes made while the receiver answers 503, then the
+  receiver answers 200 and camnet drains its outbox; deliveries/s is N over the time
+  from the first to the last arrival (signing, outbox reads and commits included);
+- camnet delay: state changes one every 50 ms; the delay is from the acknowledged c2
+  write to the delivery's arrival (p50, p99).
+
+    .venv/bin/python bench/webhook_delivery.py [--events 2000] [--probes 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import time
+
+import httpx
+
+from _harness import BENCH_DIR, Camnet, ServerProcess, install_sigterm_as_exit
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def reference(url: str, count: int) -> float:
+    body = json.dumps(
+        {
+            "stream_id": "x" * 36,
+            "type": "state",
+            "timestamp": "t",
+            "payload": {"name": "brightness", "value": 1},
+        }
+    ).encode()
+    slots = asyncio.Semaphore(64)
+    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=64)) as client:
+
+        async def one(index: int) -> None:
+            async with slots:
+                await client.post(url, content=body, headers={"webhook-id": f"ref_{index}"})
+
+        started = time.monotonic()
+        await asyncio.gather(*(one(i) for i in range(count)))
+        return count / (time.monotonic() - started)
+
+
+def main() -> None:
+    install_sigterm_as_exit()
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--probes", type=int, default=200)
+    args = parser.parse_args()
+    receiver = ServerProcess(
+        "receiver", [sys.executable, str(BENCH_DIR / "_webhook_receiver.py")]
+    ).start()
+    os.environ["CAMNET_WEBHOOK_ALLOW"] = "127.0.0.0/8"
+    os.environ["CAMNET_WEBHOOK_RETRY_MAX"] = "1"
+    try:
+        rx = httpx.Client(base_url=receiver.base_url, timeout=30)
+        ref_rate = asyncio.run(reference(receiver.base_url + "/hook", args.events))
+        rx.get("/reset")
+        with Camnet() as camnet:
+            assert camnet.server is not None
+            assert camnet.server.env is not None
+            password = camnet.server.env["CAMNET_ADMIN_PASSWORD"]
+            http = httpx.Client(base_url=camnet.base_url, timeout=30)
+            login = http.post(
+                "/api/v1/auth/login", json={"email": "admin@localhost", "password": password}
+            )
+            token = login.json()["data"]["access_token"]
+            auth = {"Authorization": f"Bearer {token}"}
+            rx.get("/control", params={"status": 503})
+            made = http.post(
+                "/api/v1/webhooks",
+                headers=auth,
+                json={"url": receiver.base_url + "/hook", "actions": "state"},
+            )
+            assert made.status_code == 201, made.text
+            for index in range(args.events):
+                http.get(
+                    "/api", params={"brightness": str(1 + index % 2)}, auth=("admin", password)
+                )
+            time.sleep(1.0)
+            rx.get("/control", params={"status": 200})
+            deadline = time.monotonic() + 120
+            while len(rx.get("/stats").json()["arrivals"]) < args.events:
+                if time.monotonic() > deadline:
+                    raise SystemExit("camnet did not deliver the backlog in 120 s")
+                time.sleep(0.2)
+            times = sorted(t for t, _ in rx.get("/stats").json()["arrivals"].values())
+            rate = (len(times) - 1) / (times[-1] - times[0])
+            rx.get("/reset")
+            sent: dict[int, float] = {}
+            for index in range(args.probes):
+                value = 3 + index % 2
+                sent[index] = time.time()
+                http.get("/api", params={"brightness": str(value)}, auth=("admin", password))
+                time.sleep(0.05)
+            deadline = time.monotonic() + 30
+            while len(rx.get("/stats").json()["arrivals"]) < args.probes:
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.1)
+            arrivals = sorted(t for t, _ in rx.get("/stats").json()["arrivals"].values())
+            starts = [sent[i] for i in sorted(sent)]
+            delays = [(a - s) * 1000 for a, s in zip(arrivals, starts, strict=False)]
+    finally:
+        receiver.stop()
+    result = {
+        "reference_posts_per_s": round(ref_rate),
+        "camnet_deliveries_per_s": round(rate),
+        "ratio": round(rate / ref_rate, 2),
+        "delay_ms_p50": round(statistics.median(delays), 1),
+        "delay_ms_p99": round(percentile(delays, 0.99), 1),
+    }
+    print(f"reference httpx POST loop : {result['reference_posts_per_s']} req/s")
+    print(
+        f"camnet backlog deliveries : {result['camnet_deliveries_per_s']} /s "
+        f"({result['ratio']} of the reference)"
+    )
+    print(
+        f"state change -> delivery  : p50 {result['delay_ms_p50']} ms, "
+        f"p99 {result['delay_ms_p99']} ms"
+    )
+    print("RESULT " + json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,421 @@
+"""Sends what the outbox holds: payload deliveries with retries, and keepalive pings.
+
+Three tasks, woken by the bus's ``Event.*`` announcements (a wake-up only; the journal
+is read, never the announcement) and by a short tick so that time-based work (retries,
+keepalives) follows the node's clock:
+
+- *fan*: turns new journal events into delivery rows (``outbox.fan_out``);
+- *send*: picks due deliveries and POSTs them concurrently (httpx, no redirects, 15 s
+  timeout), signed per Standard Webhooks with the webhook's ``data.headers`` and
+  ``data.params`` added;
+- *record*: commits the outcomes in batches (delivery state and the attempts log).
+
+A delivery is marked delivered only after a 2xx has been committed, so a crash between
+sending and committing sends it again with the same ``webhook-id`` (at-least-once;
+receivers de-duplicate by that id). A failure holds the webhook back until its retry
+time, so a receiver that is down costs one failed request per round, not one per event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final
+
+import httpx
+from sqlalchemy import insert, select, update
+
+from camnet.bus.base import Bus, Subscription
+from camnet.bus.filters import TopicFilter
+from camnet.bus.message import MessageType
+from camnet.clock import Clock
+from camnet.events import EVENT_PREFIX
+from camnet.fleet.registry import iso
+from camnet.fleet.tables import fleet_devices, webhook_attempts, webhook_deliveries, webhooks
+from camnet.fleet.webhooks import outbox, signing
+from camnet.fleet.webhooks.backoff import Backoff, retry_after
+from camnet.fleet.webhooks.ssrf import Guard, Refused
+from camnet.store.database import Database
+
+log = logging.getLogger(__name__)
+
+TICK: Final = 0.25
+"""Seconds between looks at due retries when nothing woke the dispatcher (every new
+delivery and every recorded outcome wakes it at once)."""
+RESERVED_HEADERS: Final = frozenset(
+    {
+        "content-type",
+        "content-length",
+        "host",
+        "webhook-id",
+        "webhook-timestamp",
+        "webhook-signature",
+        "transfer-encoding",
+        "connection",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    delivery_id: int | None
+    webhook_id: int
+    message_id: str | None
+    kind: str
+    at: float
+    outcome: str
+    """``delivered``, ``retry``, ``failed`` (given up), ``disabled`` (410), ``ok``/``error``
+    for keepalives."""
+    response_code: int | None
+    latency_ms: float | None
+    error: str | None
+    next_retry: float | None
+    attempts: int
+
+
+def pairs(items: Any) -> list[tuple[str, str]]:
+    return [(str(item["name"]), str(item["value"])) for item in items or ()]
+
+
+def payload_body(due: outbox.Due) -> bytes:
+    body = {
+        "stream_id": due.device_uuid or due.source,
+        "type": due.kind,
+        "timestamp": iso(due.time),
+        "payload": due.payload,
+    }
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        database: Database,
+        bus: Bus,
+        clock: Clock,
+        guard: Guard,
+        backoff: Backoff,
+        *,
+        timeout: float = 15.0,
+        concurrency: int = 64,
+        keepalive_interval: float = 600.0,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        self._database = database
+        self._bus = bus
+        self._clock = clock
+        self.guard = guard
+        self.backoff = backoff
+        self._timeout = timeout
+        self._concurrency = concurrency
+        self.keepalive_interval = keepalive_interval
+        self._wall = wall
+        self._client: httpx.AsyncClient | None = None
+        self._subscription: Subscription | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._fan_wake = asyncio.Event()
+        self._send_wake = asyncio.Event()
+        self._record_wake = asyncio.Event()
+        self._in_flight: set[int] = set()
+        self._held: dict[int, float] = {}
+        self._outcomes: list[Outcome] = []
+        self._slots = asyncio.Semaphore(concurrency)
+        self._keepalive_sent: dict[int, float] = {}
+        self.delivered = 0
+
+    async def start(self) -> None:
+        self._client = httpx.AsyncClient(
+            follow_redirects=False,
+            timeout=self._timeout,
+            limits=httpx.Limits(max_connections=self._concurrency, max_keepalive_connections=32),
+            trust_env=False,
+        )
+        self._subscription = self._bus.subscribe(
+            TopicFilter(type=MessageType.UPDATE, name=f"{EVENT_PREFIX}.*"), self._on_event
+        )
+        self._tasks = [
+            asyncio.create_task(self._loop(self._fan_wake, self._fan), name="fleet-fan"),
+            asyncio.create_task(self._loop(self._send_wake, self._send), name="fleet-send"),
+            asyncio.create_task(self._loop(self._record_wake, self._record), name="fleet-rec"),
+            asyncio.create_task(self._loop(None, self._keepalive, 1.0), name="fleet-keepalive"),
+        ]
+        self._fan_wake.set()
+
+    async def stop(self) -> None:
+        if self._subscription is not None:
+            self._subscription.unsubscribe()
+            self._subscription = None
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        with contextlib.suppress(Exception):
+            await self._record()
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    def _on_event(self, _envelope: Any) -> None:
+        self._fan_wake.set()
+
+    def wake(self) -> None:
+        """Look at the outbox now (a webhook was created or re-activated)."""
+        self._fan_wake.set()
+        self._send_wake.set()
+
+    async def _loop(self, wake: asyncio.Event | None, work: Any, tick: float = TICK) -> None:
+        while True:
+            if wake is None:
+                await asyncio.sleep(tick)
+            else:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        wake.wait(), tick * 4 if wake is self._fan_wake else tick
+                    )
+                wake.clear()
+            try:
+                await work()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("webhook dispatcher step %s failed", work.__name__)
+                await asyncio.sleep(1.0)
+
+    # -- fan ---------------------------------------------------------------------------
+
+    async def _fan(self) -> None:
+        while True:
+            made, more = await self._database.run(
+                outbox.fan_out, self._database.engine, self._clock.now()
+            )
+            if made:
+                self._send_wake.set()
+            if not more:
+                return
+
+    # -- send --------------------------------------------------------------------------
+
+    async def _send(self) -> None:
+        now = self._clock.now()
+        for webhook_id, until in list(self._held.items()):
+            if until <= now:
+                del self._held[webhook_id]
+        room = self._concurrency * 2 - len(self._in_flight)
+        if room <= 0:
+            return
+        batch = await self._database.run(
+            outbox.due,
+            self._database.engine,
+            now,
+            room,
+            set(self._in_flight),
+            set(self._held),
+        )
+        for item in batch:
+            if item.webhook_id in self._held:
+                continue
+            self._in_flight.add(item.id)
+            task = asyncio.create_task(self._attempt(item))
+            task.add_done_callback(self._forget)
+
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("a webhook attempt failed unexpectedly", exc_info=task.exception())
+
+    async def _attempt(self, item: outbox.Due) -> None:
+        async with self._slots:
+            if item.webhook_id in self._held:
+                self._in_flight.discard(item.id)
+                return
+            body = payload_body(item)
+            headers = dict(pairs(item.data.get("headers")))
+            headers.update(signing.headers(item.secret, item.message_id, int(self._wall()), body))
+            headers["content-type"] = "application/json"
+            code, latency, error, answer = await self._request(
+                "POST", item.url, item.data, headers, body
+            )
+        now = self._clock.now()
+        attempts = item.attempts + 1
+        next_retry: float | None = None
+        if code is not None and 200 <= code < 300:
+            outcome = "delivered"
+        elif code == 410:
+            outcome = "disabled"
+        else:
+            asked = retry_after(answer, self._wall()) if code in (429, 503) else None
+            if asked is None and self.backoff.gives_up(attempts):
+                outcome = "failed"
+            else:
+                outcome = "retry"
+                delay = self.backoff.delay(attempts) if asked is None else asked
+                next_retry = now + min(delay, self.backoff.ceiling)
+                self._held[item.webhook_id] = max(self._held.get(item.webhook_id, 0), next_retry)
+        self._outcomes.append(
+            Outcome(
+                item.id,
+                item.webhook_id,
+                item.message_id,
+                "payload",
+                now,
+                outcome,
+                code,
+                latency,
+                error,
+                next_retry,
+                attempts,
+            )
+        )
+        self._record_wake.set()
+
+    async def _request(
+        self,
+        method: str,
+        url: str,
+        data: dict[str, Any],
+        headers: dict[str, str],
+        body: bytes | None,
+        params: list[tuple[str, str]] | None = None,
+    ) -> tuple[int | None, float | None, str | None, str | None]:
+        """(status, latency ms, error, Retry-After) of one request; never raises."""
+        assert self._client is not None
+        query: list[tuple[str, str | int | float | bool | None]] = [
+            *(params or []),
+            *pairs(data.get("params")),
+        ]
+        started = time.monotonic()
+        try:
+            await self.guard.check(url)
+            target = httpx.URL(url)
+            if query:
+                target = target.copy_merge_params(query)
+            response = await self._client.request(method, target, headers=headers, content=body)
+            await response.aread()
+            await response.aclose()
+        except Refused as exc:
+            return None, None, f"refused: {exc}", None
+        except httpx.HTTPError as exc:
+            latency = (time.monotonic() - started) * 1000
+            return None, latency, f"{type(exc).__name__}: {exc}".rstrip(": "), None
+        latency = (time.monotonic() - started) * 1000
+        return response.status_code, latency, None, response.headers.get("retry-after")
+
+    # -- record ------------------------------------------------------------------------
+
+    async def _record(self) -> None:
+        batch, self._outcomes = self._outcomes, []
+        if not batch:
+            return
+        try:
+            await self._database.run(self._commit, batch)
+        except BaseException:
+            self._outcomes[:0] = batch
+            raise
+        for outcome in batch:
+            if outcome.delivery_id is not None:
+                self._in_flight.discard(outcome.delivery_id)
+            if outcome.outcome == "delivered":
+                self.delivered += 1
+        self._send_wake.set()
+
+    def _commit(self, batch: list[Outcome]) -> None:
+        d = webhook_deliveries
+        with self._database.engine.begin() as connection:
+            connection.execute(
+                insert(webhook_attempts),
+                [
+                    {
+                        "webhook_id": o.webhook_id,
+                        "delivery_id": o.delivery_id,
+                        "message_id": o.message_id,
+                        "kind": o.kind,
+                        "at": o.at,
+                        "outcome": o.outcome,
+                        "response_code": o.response_code,
+                        "latency_ms": o.latency_ms,
+                        "error": o.error,
+                        "next_retry": o.next_retry,
+                    }
+                    for o in batch
+                ],
+            )
+            for o in batch:
+                if o.outcome == "disabled":
+                    connection.execute(
+                        update(webhooks)
+                        .where(webhooks.c.id == o.webhook_id)
+                        .values(status=0, disabled_reason="the receiver answered 410 Gone")
+                    )
+                if o.delivery_id is None:
+                    continue
+                state = {"delivered": "delivered", "retry": "pending"}.get(o.outcome, "failed")
+                values: dict[str, Any] = {"state": state, "attempts": o.attempts}
+                if o.next_retry is not None:
+                    values["next_attempt_at"] = o.next_retry
+                connection.execute(update(d).where(d.c.id == o.delivery_id).values(**values))
+
+    # -- keepalive ---------------------------------------------------------------------
+
+    async def _keepalive(self) -> None:
+        now = self._clock.now()
+        hooks = await self._database.run(self._keepalive_targets)
+        for hook_id, url, data, targets in hooks:
+            last = self._keepalive_sent.get(hook_id)
+            if last is not None and now - last < self.keepalive_interval:
+                continue
+            self._keepalive_sent[hook_id] = now
+            for device_uuid in targets:
+                headers = dict(pairs(data.get("headers")))
+                code, latency, error, _ = await self._request(
+                    "GET",
+                    url,
+                    data,
+                    headers,
+                    None,
+                    params=[("source", "camnet"), ("id", device_uuid)],
+                )
+                ok = code is not None and 200 <= code < 300
+                outcome = "disabled" if code == 410 else ("ok" if ok else "error")
+                self._outcomes.append(
+                    Outcome(
+                        None,
+                        hook_id,
+                        None,
+                        "keepalive",
+                        now,
+                        outcome,
+                        code,
+                        latency,
+                        error,
+                        None,
+                        1,
+                    )
+                )
+                self._record_wake.set()
+
+    def _keepalive_targets(self) -> list[tuple[int, str, dict[str, Any], list[str]]]:
+        with self._database.engine.connect() as connection:
+            hooks = connection.execute(
+                select(webhooks).where(
+                    webhooks.c.status == 1, webhooks.c.webhook_type == "keepalive"
+                )
+            ).all()
+            devices = connection.execute(select(fleet_devices.c.uuid, fleet_devices.c.account))
+            by_account: dict[str, list[str]] = {}
+            for device_uuid, account in devices:
+                by_account.setdefault(account, []).append(device_uuid)
+        return [
+            (
+                hook.id,
+                hook.url,
+                hook.data,
+                [hook.device_uuid] if hook.device_uuid else by_account.get(hook.account, []),
+            )
+            for hook in hooks
+        ]
