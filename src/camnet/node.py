@@ -24,6 +24,7 @@ from camnet.identity.service import IdentityService
 from camnet.identity.users import UserRepository
 from camnet.maintenance import MaintenanceSwitch
 from camnet.media.service import MediaService
+from camnet.recording.service import RecordingService
 from camnet.settings import Settings
 from camnet.store.database import Database
 from camnet.store.settings_store import SettingsStore
@@ -86,6 +87,16 @@ class Node:
         self.devices: list[Device] = [self.control_unit]
         self.c2_fanout = StateFanout(self.bus, self.control_unit.name)
         self.media = MediaService(self.control_unit, self.bus, head_sources(self.settings))
+        self.recording = RecordingService(
+            self.settings,
+            self.control_unit,
+            self.control_unit_behaviour,
+            self.media,
+            self.bus,
+            self.database,
+            self.events,
+            self.clock,
+        )
 
     async def start(self) -> InitialCredentials:
         """Start every part; returns the secrets created on this start (shown once)."""
@@ -105,12 +116,14 @@ class Node:
         await self.control_unit.start()
         self.c2_fanout.start()
         await self.media.start()
+        await self.recording.start()
         log.info(
             "node %s started with device %s", self.settings.machine_name, self.control_unit.name
         )
         return credentials
 
     async def stop(self) -> None:
+        await self.recording.stop()
         await self.media.stop()
         self.c2_fanout.stop()
         await self.control_unit.stop()

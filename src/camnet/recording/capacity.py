@@ -20,8 +20,17 @@ from typing import Final
 SEED_BYTES_PER_PIXEL: Final = 60_118_794_240 / 14_313 / 30 / (1280 * 720)
 """Bytes per pixel and frame at quality 75 implied by the seed's example."""
 
-QUALITY_CURVE: Final = ((1, 0.08), (10, 0.22), (25, 0.42), (50, 0.68), (75, 1.0), (85, 1.3),
-                        (90, 1.6), (95, 2.3), (100, 4.5))
+QUALITY_CURVE: Final = (
+    (1, 0.08),
+    (10, 0.22),
+    (25, 0.42),
+    (50, 0.68),
+    (75, 1.0),
+    (85, 1.3),
+    (90, 1.6),
+    (95, 2.3),
+    (100, 4.5),
+)
 """JPEG size relative to quality 75 (typical of camera pictures), linearly interpolated."""
 
 MAX_WEIGHT_SECONDS: Final = 3600.0

@@ -13,7 +13,12 @@ import unicodedata
 from datetime import UTC, datetime
 from typing import Final
 
-NAME_VARIABLES: Final = ("changeVideoName", "changeImageName", "changePostName", "changeBackupPostName")
+NAME_VARIABLES: Final = (
+    "changeVideoName",
+    "changeImageName",
+    "changePostName",
+    "changeBackupPostName",
+)
 MAX_PART: Final = 64
 _UNSAFE: Final = re.compile(r"[^A-Za-z0-9._\- ]")
 
