@@ -19,6 +19,7 @@ from camnet.faces.c2.context import C2Context
 from camnet.faces.c2.errors import C2Error
 from camnet.faces.c2.http import c2_http_route
 from camnet.faces.c2.websocket import c2_websocket_route
+from camnet.faces.gallery import gallery_routes
 from camnet.faces.identity.errors import ApiError
 from camnet.faces.identity.errors import refuse as house_refuse
 from camnet.faces.identity.oauth import OAuthContext, oauth_routes
@@ -57,6 +58,9 @@ def declare_routes(gate: GateConfig, mjpeg_is_open: Callable[[], bool]) -> None:
     for name in OPEN_DOCS:
         gate.declare(name, Access("camnet", house_refuse, open=True))
     gate.declare("maintenance", Access("camnet", house_refuse, during_maintenance=True))
+    for name in ("data_recordings", "data_recording", "data_recording_file", "data_tags"):
+        gate.declare(name, Access("recording", house_refuse))
+    gate.declare("data_tag", Access("recording", house_refuse))
 
 
 def print_initial_credentials(credentials: InitialCredentials) -> None:
@@ -126,6 +130,7 @@ def create_app(
     app.router.routes.extend(
         identity_resource_routes(node.identity, node.maintenance, node.maintenance_switch)
     )
+    app.router.routes.extend(gallery_routes(node.recording, node.database))
     gate = GateConfig(
         policy=node.policy,
         limiter=node.limiter,

@@ -488,6 +488,20 @@ class RecordingService:
         self._spawn(self._report_capacity())
         return tag
 
+    def now(self) -> float:
+        return self._clock.now()
+
+    async def change_tag(
+        self, tag: index.Tag, when: float, title: str, note: str
+    ) -> index.Tag | None:
+        def write() -> index.Tag | None:
+            with self._database.engine.begin() as connection:
+                return index.change_tag(connection, tag.id, tag.version, when, title, note)
+
+        changed = await self._database.run(write)
+        self._spawn(self._report_capacity())
+        return changed
+
     async def delete_tag(self, tag: index.Tag) -> None:
         def write() -> Any:
             with self._database.engine.begin() as connection:
