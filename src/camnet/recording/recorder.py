@@ -87,6 +87,15 @@ class RecordingRun:
         self._current: _Open | None = None
         self._written = 0
         self._budget = max(0, config.storage.free - HEADROOM)
+        self._anchor: tuple[float, float] | None = None
+        """(epoch, monotonic) of the run's first frame: segment times follow the injected
+        clock at the start and the frames' own capture times after it."""
+
+    def _epoch(self, moment: float) -> float:
+        if self._anchor is None:
+            self._anchor = (self._clock.now(), moment)
+        epoch, first = self._anchor
+        return epoch + (moment - first)
 
     async def _off_loop(self, fn: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
@@ -134,9 +143,15 @@ class RecordingRun:
 
     async def _open(self, settings: capacity.Settings, moment: float) -> _Open:
         storage = self.config.storage
-        epoch = self._clock.now()
+        epoch = self._epoch(moment)
         name = self.config.name(epoch)
         path = storage.path / name
+        counter = 1
+        while await self._off_loop(path.exists):
+            stem, dot, extension = self.config.name(epoch).rpartition(".")
+            name = f"{stem}-{counter}{dot}{extension}"
+            path = storage.path / name
+            counter += 1
         try:
             writer = await self._off_loop(
                 lambda: SegmentWriter(path, settings.width, settings.height, settings.fps)
