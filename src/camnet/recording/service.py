@@ -455,6 +455,11 @@ class RecordingService:
             str(state["changeImageName"]), epoch, str(state["changePostName"]), "jpg"
         )
         path = storage_path(storage, name)
+        counter = 1
+        while await asyncio.to_thread(path.exists):
+            name = f"{name.removesuffix('.jpg')}-{counter}.jpg"
+            path = storage_path(storage, name)
+            counter += 1
         try:
             await asyncio.to_thread(_write_file, path, frame.jpeg)
         except OSError as exc:
