@@ -229,9 +229,7 @@ class SettingsError(Exception):
     """Settings that cannot be used; the message names the key and the allowed values."""
 
 
-_LIST_KEYS: Final = frozenset(
-    {"api_user_read", "api_user_write", "storage_dirs", "net_storages"}
-)
+_LIST_KEYS: Final = frozenset({"api_user_read", "api_user_write", "storage_dirs", "net_storages"})
 
 
 def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:

@@ -84,6 +84,7 @@ class RecordingService:
         self._scanner_task: asyncio.Task[None] | None = None
         self._low: set[str] = set()
         self._lock = asyncio.Lock()
+        self._picture_lock = asyncio.Lock()
         behaviour.handle(["record"], self._stage_record)
         behaviour.handle(names.NAME_VARIABLES, self._stage_name)
         behaviour.handle(["takePicture", "jpeg"], self._stage_picture)
@@ -188,19 +189,15 @@ class RecordingService:
 
     def _stage_record(self, variable: Variable, value: JsonValue, staging: Staging) -> None:
         current = RecordState(str(staging["record"]))
-        wanted = RecordState(str(value))
-        if (
-            current is RecordState.STOP
-            and wanted is not RecordState.STOP
-            and not _available(staging["recordingStorage"])
-        ):
-            staging.notify("record", "no recording storage is available; recording stays stopped")
-            staging.set("record", "stop")
-            return
         try:
-            staging.set("record", transition(current, wanted).value)
+            after = transition(current, RecordState(str(value)))
         except IllegalTransition as exc:
             raise WriteRefused("record", str(exc)) from None
+        usable = _available(staging["recordingStorage"])
+        if current is RecordState.STOP and after.recording and not usable:
+            staging.notify("record", "no recording storage is available; recording stays stopped")
+            after = RecordState.STOP
+        staging.set("record", after.value)
 
     def _stage_name(self, variable: Variable, value: JsonValue, staging: Staging) -> None:
         problem = names.problem(str(value))
@@ -444,6 +441,10 @@ class RecordingService:
     # --- pictures and tags ----------------------------------------------------------------
 
     async def take_picture(self) -> None:
+        async with self._picture_lock:
+            await self._take_picture()
+
+    async def _take_picture(self) -> None:
         storage = self.storages.get(_uuid(self._device.state["recordingStorage"]))
         if storage is None or not storage.available:
             await self._device.notify("takePicture", "the recording storage is not usable")
