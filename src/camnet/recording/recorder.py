@@ -72,7 +72,7 @@ class RecordingRun:
         database: Database,
         journal: EventJournal,
         clock: Clock,
-        on_split: Callable[[], Awaitable[None]] | None = None,
+        on_split: Callable[[], Awaitable[float | None]] | None = None,
         on_closed: Callable[[index.Recording], None] | None = None,
     ) -> None:
         self.config = config
@@ -128,7 +128,10 @@ class RecordingRun:
         ):
             await self._close_current()
             if self._on_split is not None:
-                await self._on_split()
+                free = await self._on_split()
+                if free is not None:
+                    self._budget = max(0, int(free) - HEADROOM)
+                    self._written = 0
             current = None
         if current is None:
             current = await self._open(settings, frame.captured)

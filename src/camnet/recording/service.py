@@ -403,9 +403,10 @@ class RecordingService:
                     BACKUP_PREFIX, epoch, str(state["changeBackupPostName"]), "mkv"
                 )
 
-            async def split() -> None:
-                await self.apply_retention(storage)
+            async def split() -> float:
+                decision = await self.apply_retention(storage)
                 await self._report_capacity()
+                return decision.free_bytes
 
             self.backup = self._begin(
                 "backup",
