@@ -38,7 +38,9 @@ def build(count: int) -> tuple[list[retention.Segment], list[float]]:
         segments.append(retention.Segment(i + 1, start, start + 300, 30_000_000))
     tag_times.sort()
     return [
-        retention.Segment(s.id, s.start, s.end, s.size, retention.is_tagged(s.start, s.end, tag_times))
+        retention.Segment(
+            s.id, s.start, s.end, s.size, retention.is_tagged(s.start, s.end, tag_times)
+        )
         for s in segments
     ], tag_times
 
@@ -79,7 +81,9 @@ def main() -> None:
     camnet_s = timed(lambda: retention.decide(segments, 10**12, policy), 5)
     small = segments[:1000]
     small_policy = retention.Policy(100_000.0, use_complete_space=False, max_hours=60)
-    assert list(retention.decide(small, 10**12, small_policy).delete) == naive(small, 10**12, small_policy)
+    assert list(retention.decide(small, 10**12, small_policy).delete) == naive(
+        small, 10**12, small_policy
+    )
     naive_small = timed(lambda: naive(small, 10**12, small_policy), 1)
     camnet_small = timed(lambda: retention.decide(small, 10**12, small_policy), 5)
     with tempfile.TemporaryDirectory() as directory:

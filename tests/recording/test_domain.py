@@ -34,7 +34,8 @@ def test_tagged_segments_are_never_deleted_even_when_short() -> None:
 
 def test_nothing_deleted_while_an_hour_is_free() -> None:
     decision = retention.decide(segments(5), 3600, retention.Policy(bytes_per_second=1.0))
-    assert decision.delete == () and decision.enough
+    assert decision.delete == ()
+    assert decision.enough
 
 
 def test_maximum_hours_rule_applies_only_without_complete_space() -> None:
@@ -85,7 +86,8 @@ def test_name_problems(value: str) -> None:
 
 def test_file_name_is_always_a_bare_name() -> None:
     name = names.file_name("../../etc/passwd", 0, "a/b", "mkv")
-    assert "/" not in name and ".." not in name
+    assert "/" not in name
+    assert ".." not in name
     assert names.file_name("cell", 0, "", "jpg") == "cell_1970-01-01T00-00-00.000Z.jpg"
 
 
