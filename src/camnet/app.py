@@ -25,6 +25,7 @@ from camnet.faces.fleet.common import FleetContext
 from camnet.faces.fleet.errors import FleetError, is_fleet_path
 from camnet.faces.fleet.errors import refuse as fleet_refuse
 from camnet.faces.fleet.routes import fleet_routes
+from camnet.faces.gallery import gallery_routes
 from camnet.faces.gateway import GatewayConfig, gateway_route
 from camnet.faces.identity.errors import ApiError
 from camnet.faces.identity.errors import refuse as house_refuse
@@ -97,6 +98,9 @@ def declare_routes(gate: GateConfig, mjpeg_is_open: Callable[[], bool]) -> None:
     # Signing in needs no credentials; an image link carries its own signature.
     for name in ("fleet_login", "fleet_refresh", "fleet_image"):
         gate.declare(name, replace(fleet, open=True))
+    for name in ("data_recordings", "data_recording", "data_recording_file", "data_tags"):
+        gate.declare(name, Access("recording", house_refuse))
+    gate.declare("data_tag", Access("recording", house_refuse))
 
 
 def print_initial_credentials(credentials: InitialCredentials) -> None:
@@ -178,6 +182,7 @@ def create_app(
         identity_resource_routes(node.identity, node.maintenance, node.maintenance_switch)
     )
     app.router.routes.extend(fleet_routes(FleetContext(node.fleet, node.identity, node.failures)))
+    app.router.routes.extend(gallery_routes(node.recording, node.database))
     gate = GateConfig(
         policy=node.policy,
         limiter=node.limiter,

@@ -33,6 +33,7 @@ from camnet.media.service import MediaService
 from camnet.network.presence import LocalService, Presence
 from camnet.protocols.listeners import ListenerManager
 from camnet.protocols.rtsp.service import RtspService
+from camnet.recording.service import RecordingService
 from camnet.settings import Settings
 from camnet.store.database import Database
 from camnet.store.settings_store import SettingsStore
@@ -150,6 +151,16 @@ class Node:
             self.fleet.images.hubs[camera.device.name] = camera.hubs["CAM_A"]
             for stream, hub in camera.hubs.items():
                 self.rtsp.sources.register(f"/cameras/{mxid}/{stream}", hub)
+        self.recording = RecordingService(
+            self.settings,
+            self.control_unit,
+            self.control_unit_behaviour,
+            self.media,
+            self.bus,
+            self.database,
+            self.events,
+            self.clock,
+        )
 
     def _local_services(self) -> list[LocalService]:
         """The services this node announces on the network."""
@@ -185,6 +196,7 @@ class Node:
         await self.rtsp.start()
         self.rtsp.learn_initial(credentials)
         await self.fleet.start(self.devices)
+        await self.recording.start()
         log.info(
             "node %s started with device %s", self.settings.machine_name, self.control_unit.name
         )
@@ -195,6 +207,7 @@ class Node:
         await self.rtsp.stop()
         await self.listeners.stop()
         await self.fleet.stop()
+        await self.recording.stop()
         await self.media.stop()
         await self.presence.stop()
         self.c2_fanout.stop()

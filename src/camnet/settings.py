@@ -211,6 +211,33 @@ class Settings(BaseModel):
         64, ge=1, le=1024, description="webhook requests in flight at once"
     )
 
+    # -- recording (issue 5) --
+    segment_seconds: int = Field(
+        300,
+        ge=1,
+        le=86400,
+        description="length in seconds of each recorded segment (manual and Visual Backup)",
+    )
+    storage_quota_bytes: int | None = Field(
+        None,
+        ge=1,
+        description="when set, every storage reports this total size (used: camnet's files "
+        "on it), so retention can be tried without filling a disk",
+    )
+    storage_dirs: list[Path] | None = Field(
+        None,
+        description="directories offered as diskStorages (default: <data_dir>/storage)",
+    )
+    removable_media_root: Path | None = Field(
+        None,
+        description="each directory directly under it is a removable medium in "
+        "diskStorages (e.g. /media/camnet); unset: none",
+    )
+    net_storages: list[Path] = Field(
+        default_factory=list,
+        description="mounted network shares offered as netStorages",
+    )
+
     @field_validator("api_addr")
     @classmethod
     def _check_api_addr(cls, value: str) -> str:
@@ -272,12 +299,17 @@ class Settings(BaseModel):
     def database_path(self) -> Path:
         return self.data_dir / "camnet.sqlite3"
 
+    @property
+    def recording_dirs(self) -> list[Path]:
+        """The configured storage directories, or the default one under the data dir."""
+        return self.storage_dirs if self.storage_dirs is not None else [self.data_dir / "storage"]
+
 
 class SettingsError(Exception):
     """Settings that cannot be used; the message names the key and the allowed values."""
 
 
-_LIST_KEYS: Final = frozenset({"api_user_read", "api_user_write"})
+_LIST_KEYS: Final = frozenset({"api_user_read", "api_user_write", "storage_dirs", "net_storages"})
 
 
 def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:

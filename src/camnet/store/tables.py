@@ -117,3 +117,42 @@ events = Table(
     Column("time", Float, nullable=False),
     Column("payload", JSON, nullable=False),
 )
+
+recordings = Table(
+    "recordings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(8), nullable=False),
+    Column("storage", String(36), nullable=False),
+    Column("file", String(255), nullable=False),
+    Column("start", Float, nullable=False),
+    Column("end", Float, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("frames", Integer, nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("fps", Integer, nullable=False),
+    Column("quality", Integer, nullable=False),
+    Column("open", Boolean, nullable=False),
+    Column("version", Integer, nullable=False),
+    UniqueConstraint("storage", "file", name="uq_recordings_storage_file"),
+)
+
+tags = Table(
+    "tags",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("time", Float, nullable=False, index=True),
+    Column("title", String(255), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("created", Float, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+recording_calibration = Table(
+    "recording_calibration",
+    metadata,
+    Column("settings", String(64), primary_key=True),
+    Column("bytes", Float, nullable=False),
+    Column("seconds", Float, nullable=False),
+)

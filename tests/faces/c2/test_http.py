@@ -115,11 +115,13 @@ def test_unknown_and_unreadable_names_in_get_are_ignored(server: ServerProcess) 
 
 
 def test_seed_setter_example(server: ServerProcess) -> None:
-    """``light0=true&record=start`` answers ``record: stop`` when no storage is selected."""
+    """``light0=true&record=start``: the default storage under the data directory records
+    (``record: stop`` without a usable storage is tests/recording/test_manual.py's)."""
     response = server.api([("light0", "true"), ("record", "start")])
     assert response.status_code == 200
-    assert response.json() == {"light0": True, "record": "stop"}
+    assert response.json() == {"light0": True, "record": "start"}
     assert server.api({"get": "[light0]"}).json() == {"light0": True}
+    assert server.api({"record": "stop"}).json() == {"record": "stop"}
     server.api({"light0": "false"})
 
 

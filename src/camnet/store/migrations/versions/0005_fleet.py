@@ -5,14 +5,14 @@ dispatcher in the same transaction that advances its cursor over ``events`` (kep
 ``fleet_cursors``), so an event committed to the journal always gets its delivery rows.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

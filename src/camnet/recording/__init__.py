@@ -1,0 +1,1 @@
+"""Recording and Visual Backup: storages, segments, retention, capacity, tags."""
