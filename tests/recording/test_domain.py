@@ -11,7 +11,7 @@ from camnet.recording.state_machine import IllegalTransition, RecordState, trans
 
 def segments(
     count: int, size: int = 1000, seconds: float = 60, tagged: frozenset[int] = frozenset()
-):
+) -> list[retention.Segment]:
     return [
         retention.Segment(i, i * seconds, (i + 1) * seconds, size, i in tagged)
         for i in range(count)
