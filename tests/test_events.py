@@ -22,6 +22,8 @@ from camnet.events import (
 )
 from camnet.store import tables
 from camnet.store.database import Database
+from tests.inprocess import inprocess_server
+from tests.support import TOKEN
 
 
 def test_an_event_rolls_back_with_its_change(tmp_path: Path) -> None:
@@ -72,3 +74,24 @@ def test_recorded_events_are_announced_on_the_bus(tmp_path: Path) -> None:
     assert [envelope.topic.name for envelope in seen] == ["Event.storage"]
     assert seen[0].message.value["payload"] == {"free": 10}
     assert seen[0].message.value["id"] >= 1
+
+
+def test_a_device_change_and_its_state_event_are_committed_together(tmp_path: Path) -> None:
+    with inprocess_server(tmp_path / "data", machine_name="ev") as server:
+        with server.client() as client:
+            response = client.get("/api", params={"token": TOKEN, "light0": "true"})
+            assert response.status_code == 200
+        database = server.app.state.node.database
+        with database.engine.connect() as connection:
+            stored = events_after(connection, 0, limit=100000)
+    changes = [
+        item.event
+        for item in stored
+        if item.event.kind is EventKind.STATE and item.event.payload.get("name") == "light0"
+    ]
+    assert len(changes) == 1
+    assert changes[0].source == "ev-C2"
+    assert changes[0].payload == {"name": "light0", "value": True}
+    assert changes[0].time == server.clock.now()
+    # Measured readings (temperatures every second) are not events.
+    assert not any(item.event.payload.get("name") == "oct0" for item in stored)

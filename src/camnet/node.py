@@ -105,6 +105,8 @@ class Node:
             self.bus,
             SettingsStore(self.database),
             self.control_unit_behaviour,
+            journal=self.events,
+            clock=self.clock,
         )
         # Every device this node serves; the fleet registry lists them. Services that
         # add devices (the stereo cameras) append here before start.
@@ -125,6 +127,8 @@ class Node:
             StereoGeometry(self.settings.stereo_baseline_mm, self.settings.stereo_focal_length_px),
             self.bus,
             SettingsStore(self.database),
+            journal=self.events,
+            clock=self.clock,
         )
         self.devices.extend(self.stereo.devices)
         # The server's own protocols (issue 10): HTTP/HTTPS listeners and RTSP, driven by

@@ -23,6 +23,8 @@ from typing import Any, Protocol
 from camnet.bus.base import Bus
 from camnet.bus.filters import TopicFilter
 from camnet.bus.message import Envelope, Message, MessageType, Topic, update, variable_of
+from camnet.clock import Clock, SystemClock
+from camnet.events import Event, EventJournal, EventKind
 from camnet.state.coerce import CoercionError, from_json, saturate
 from camnet.state.schema import JsonValue, Kind, Schema, Variable
 from camnet.store.settings_store import SettingsStore
@@ -113,8 +115,14 @@ class Device:
         bus: Bus,
         settings: SettingsStore,
         behaviour: Behaviour,
+        journal: EventJournal | None = None,
+        clock: Clock | None = None,
     ) -> None:
+        """``journal``: where changes of writable variables are recorded as ``state``
+        events, in the same transaction as the persisted values (None: no events)."""
         self.name = name
+        self._journal = journal
+        self._clock = clock or SystemClock()
         self.schema = schema
         self._bus = bus
         self._settings = settings
@@ -192,10 +200,20 @@ class Device:
             name: value for name, value in staging.values.items() if self._state[name] != value
         }
         persisted = {name: value for name, value in changed.items() if self.schema[name].persisted}
-        await self._settings.save(self.name, persisted)
+        events: list[Event] = []
+        if self._journal is not None:
+            now = self._clock.now()
+            events = [
+                Event(EventKind.STATE, self.name, now, {"name": name, "value": value})
+                for name, value in changed.items()
+                if self.schema[name].writable
+            ]
+        stored = await self._settings.save(self.name, persisted, events)
         self._state.update(changed)
         for name, value in changed.items():
             await self._bus.publish(update(self.name, name, value))
+        if self._journal is not None and stored:
+            await self._journal.announce(stored)
 
     async def report(self, values: Mapping[str, JsonValue]) -> None:
         """Measured values from the device itself: published when they change."""

@@ -6,10 +6,10 @@ group across restarts. ``refreshed`` and ``is_online`` come from the live device
 time of its last Update on the bus, and whether it runs and (for a device with camera
 heads) has a head present.
 
-The registry is also the producer of two kinds of journal event: ``state`` (a change of a
-writable variable, seen as an ``Update`` of ``State.*`` on the bus; measured readings that
-move every second are not events) and ``online`` (a device going online or offline).
-Events are written in batches, one transaction per batch, then announced.
+The registry produces the ``online`` journal events (a device going online or offline),
+written in batches, one transaction per batch, then announced. ``state`` events (a
+change of a writable variable; measured readings that move every second are not events)
+are written by the device itself, in the transaction that commits the change.
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ from camnet.devices.device import Device
 from camnet.events import Event, EventJournal, EventKind, StoredEvent, append_event
 from camnet.fleet.tables import fleet_devices
 from camnet.identity.permissions import DEFAULT_ACCOUNT
-from camnet.state.schema import JsonValue
 from camnet.store.database import Database
 
 log = logging.getLogger(__name__)
@@ -177,10 +176,6 @@ class Registry:
         if device is None or name is None:
             return
         self._refreshed[source] = self._clock.now()
-        variable = device.schema.get(name)
-        if variable is not None and variable.writable:
-            value: JsonValue = envelope.message.value
-            self._queue(EventKind.STATE, source, {"name": name, "value": value})
         if name in PRESENCE:
             online = _online(device)
             if online != self._online.get(source):

@@ -11,11 +11,13 @@ from collections.abc import Sequence
 
 from camnet.bus.base import Bus
 from camnet.bus.message import service_name
+from camnet.clock import Clock
 from camnet.devices.device import Device
 from camnet.devices.profiles.stereo import stereo_schema
 from camnet.devices.stereo.camera import SimulatedStereoCamera, StereoCameraConfig
 from camnet.devices.stereo.scene import StereoGeometry
 from camnet.devices.stereo.source import SimulatedStereoSource
+from camnet.events import EventJournal
 from camnet.media.sensor_streams import CameraStreams
 from camnet.store.settings_store import SettingsStore
 
@@ -33,6 +35,8 @@ class StereoCameras:
         geometry: StereoGeometry,
         bus: Bus,
         settings: SettingsStore,
+        journal: EventJournal | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.cameras: dict[str, CameraStreams] = {}
         for mxid in mxids:
@@ -43,6 +47,8 @@ class StereoCameras:
                 bus,
                 settings,
                 SimulatedStereoCamera(config),
+                journal=journal,
+                clock=clock,
             )
             self.cameras[mxid] = CameraStreams(
                 device, config.model, SimulatedStereoSource(geometry), bus

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select
 
+from camnet.events import Event, StoredEvent, append_event
 from camnet.store import tables
 from camnet.store.database import Database
 
@@ -21,10 +22,17 @@ class SettingsStore:
     async def load(self, service: str) -> dict[str, Any]:
         return await self._database.run(self._load, service)
 
-    async def save(self, service: str, values: Mapping[str, Any]) -> None:
-        """Commit all values in one transaction; returns only once they are durable."""
-        if values:
-            await self._database.run(self._save, service, dict(values))
+    async def save(
+        self, service: str, values: Mapping[str, Any], events: Sequence[Event] = ()
+    ) -> list[StoredEvent]:
+        """Commit all values, and the events that report them, in one transaction.
+
+        Returns only once they are durable, with the stored events for the caller to
+        announce; a change and its event are never one without the other.
+        """
+        if not values and not events:
+            return []
+        return await self._database.run(self._save, service, dict(values), list(events))
 
     def _load(self, service: str) -> dict[str, Any]:
         query = select(tables.settings.c.name, tables.settings.c.value).where(
@@ -33,17 +41,19 @@ class SettingsStore:
         with self._database.engine.connect() as connection:
             return {row.name: row.value for row in connection.execute(query)}
 
-    def _save(self, service: str, values: dict[str, Any]) -> None:
+    def _save(self, service: str, values: dict[str, Any], events: list[Event]) -> list[StoredEvent]:
         now = datetime.now(UTC)
         table = tables.settings
         with self._database.engine.begin() as connection:
-            connection.execute(
-                delete(table).where(table.c.service == service, table.c.name.in_(list(values)))
-            )
-            connection.execute(
-                insert(table),
-                [
-                    {"service": service, "name": name, "value": value, "updated_at": now}
-                    for name, value in values.items()
-                ],
-            )
+            if values:
+                connection.execute(
+                    delete(table).where(table.c.service == service, table.c.name.in_(list(values)))
+                )
+                connection.execute(
+                    insert(table),
+                    [
+                        {"service": service, "name": name, "value": value, "updated_at": now}
+                        for name, value in values.items()
+                    ],
+                )
+            return [append_event(connection, event) for event in events]

@@ -50,14 +50,19 @@ def fan_out(engine: Engine, now: float) -> tuple[int, bool]:
         hooks = connection.execute(
             select(webhooks).where(webhooks.c.status == 1, webhooks.c.webhook_type == "payload")
         ).all()
-        uuids = dict(
-            connection.execute(select(fleet_devices.c.service, fleet_devices.c.uuid)).all()
-        )
+        devices = connection.execute(
+            select(fleet_devices.c.service, fleet_devices.c.uuid, fleet_devices.c.account)
+        ).all()
+        uuids = {row.service: row.uuid for row in devices}
+        # A device's events belong to the account the device is in now (an administrator
+        # may move it), whoever wrote them.
+        accounts = {row.service: row.account for row in devices}
         rows = []
         for stored in events:
             event = stored.event
             for hook in hooks:
-                if stored.id <= hook.from_event or hook.account != event.account:
+                account = accounts.get(event.source, event.account)
+                if stored.id <= hook.from_event or hook.account != account:
                     continue
                 if hook.device_uuid is not None and uuids.get(event.source) != hook.device_uuid:
                     continue
