@@ -74,8 +74,8 @@ async def measure(camnet: Camnet, data_dir: Path, args: argparse.Namespace) -> d
         "cpu_percent_viewers_and_recording": round(recording.cpu_percent, 1),
         "recording_cost_percent": round(recording.cpu_percent - idle.cpu_percent, 1),
         "ratio": round(recording.cpu_percent / idle.cpu_percent, 2),
-        "fps_min_viewers_only": min(idle.fps),
-        "fps_min_recording": min(recording.fps),
+        "fps_min_viewers_only": round(min(idle.fps), 1),
+        "fps_min_recording": round(min(recording.fps), 1),
     }
 
 
