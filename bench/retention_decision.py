@@ -1,12 +1,17 @@
 """How long the Visual Backup takes to decide what to delete among 100 000 indexed segments.
 
-Two measurements, each against a naive reference in the same run:
+Measurements, each against a reference in the same run:
 
 - ``decide``: camnet's one-pass decision over segments already read (oldest first),
   against a naive loop that, for every deletion, searches the oldest deletable segment
   and recomputes the free space and recorded time from scratch;
-- ``index+decide``: reading the segments with their tag protection from a real SQLite
-  index (the production query) and deciding.
+- ``steady read+decide``: the full production path at every split: the segments with
+  their tag protection read from the service's in-memory copy of the index
+  (``BackupIndex``, kept in step with every committed change), then the decision; and
+  the capacity variables' durations (every second) from the same copy;
+- ``startup load+decide``: rebuilding that copy from a real SQLite index (driver
+  tuples, once at start) and deciding, against the previous path (SQLAlchemy Core rows
+  on every decision).
 
 Usage: ``python bench/retention_decision.py [--segments 100000]``; goal: ≤ 100 ms.
 """
@@ -21,9 +26,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import insert
+from sqlalchemy import Connection, insert, select
 
-from camnet.recording import index, retention
+from camnet.recording import retention
+from camnet.recording.backup_index import BackupIndex
 from camnet.store import tables
 from camnet.store.database import Database
 
@@ -43,6 +49,23 @@ def build(count: int) -> tuple[list[retention.Segment], list[float]]:
         )
         for s in segments
     ], tag_times
+
+
+def core_segments(connection: Connection, storage: str) -> list[retention.Segment]:
+    """The reference read: SQLAlchemy Core rows, as the service did before the copy."""
+    r, t = tables.recordings, tables.tags
+    rows = connection.execute(
+        select(r.c.id, r.c.start, r.c.end, r.c.size)
+        .where(r.c.storage == storage, r.c.kind == "backup", r.c.open.is_(False))
+        .order_by(r.c.start, r.c.id)
+    ).all()
+    times = sorted(time for (time,) in connection.execute(select(t.c.time)).all())
+    return [
+        retention.Segment(
+            row.id, row.start, row.end, row.size, retention.is_tagged(row.start, row.end, times)
+        )
+        for row in rows
+    ]
 
 
 def naive(segments: list[retention.Segment], free: float, policy: retention.Policy) -> list[int]:
@@ -101,17 +124,35 @@ def main() -> None:
                 [dict(time=t, title="", note="", created=t, version=1) for t in tag_times],
             )
 
-        def indexed() -> None:
+        def load_and_decide() -> None:
+            # Start-up path: read the whole index (driver tuples), then decide.
+            memory = BackupIndex()
             with database.engine.connect() as connection:
-                retention.decide(index.backup_segments(connection, "s"), 10**12, policy)
+                memory.load(connection)
+            retention.decide(memory.segments("s"), 10**12, policy)
 
-        indexed_s = timed(indexed, 3)
+        def reference_read_and_decide() -> None:
+            # The previous production path: SQLAlchemy Core rows, then decide.
+            with database.engine.connect() as connection:
+                retention.decide(core_segments(connection, "s"), 10**12, policy)
+
+        memory = BackupIndex()
+        with database.engine.connect() as connection:
+            memory.load(connection)
+        # Steady state: what the service does at every split and capacity refresh.
+        steady_s = timed(lambda: retention.decide(memory.segments("s"), 10**12, policy), 5)
+        durations_s = timed(lambda: memory.durations("s"), 5)
+        load_s = timed(load_and_decide, 3)
+        core_s = timed(reference_read_and_decide, 3)
         database.close()
     figures = {
         "segments": args.segments,
         "deleted": len(result.delete),
         "decide_ms": round(camnet_s * 1000, 2),
-        "index_and_decide_ms": round(indexed_s * 1000, 1),
+        "steady_read_and_decide_ms": round(steady_s * 1000, 1),
+        "capacity_durations_ms": round(durations_s * 1000, 1),
+        "startup_load_and_decide_ms": round(load_s * 1000, 1),
+        "reference_core_rows_and_decide_ms": round(core_s * 1000, 1),
         "small_n": len(small),
         "small_decide_ms": round(camnet_small * 1000, 3),
         "small_naive_ms": round(naive_small * 1000, 1),

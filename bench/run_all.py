@@ -22,6 +22,9 @@ BENCHMARKS = (
     "depth_fps.py",
     "rtsp_fanout.py",
     "webhook_delivery.py",
+    "retention_decision.py",
+    "recording_cpu.py",
+    "capacity_calibration.py",
 )
 
 
@@ -59,6 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "http_get.py": ["--duration", "2", "--warmup", "1", "--repeats", "1"],
         "ws_fanout.py": ["--clients", "200", "--rounds", "20"],
         "mjpeg_fanout.py": ["--viewers", "10,200", "--duration", "3", "--jpeg-requests", "20"],
+        "retention_decision.py": ["--segments", "10000"],
+        "recording_cpu.py": ["--duration", "3"],
+        "capacity_calibration.py": ["--seconds", "10"],
     }
     failed = []
     summary: dict[str, object] = {}

@@ -26,7 +26,7 @@ from sqlalchemy import (
     update,
 )
 
-from camnet.recording import capacity, retention
+from camnet.recording import capacity
 from camnet.store import tables
 
 Kind = Literal["manual", "backup"]
@@ -202,20 +202,23 @@ def delete_recordings(connection: Connection, ids: Sequence[int]) -> None:
         connection.execute(delete(r).where(r.c.id.in_(ids[chunk : chunk + 500])))
 
 
-def backup_segments(connection: Connection, storage: str) -> list[retention.Segment]:
-    """The closed backup segments of a storage, oldest first, with their tag protection."""
-    rows = connection.execute(
-        select(r.c.id, r.c.start, r.c.end, r.c.size)
-        .where(r.c.storage == storage, r.c.kind == "backup", r.c.open.is_(False))
-        .order_by(r.c.start, r.c.id)
-    ).all()
-    times = sorted(time for (time,) in connection.execute(select(t.c.time)).all())
-    return [
-        retention.Segment(
-            row.id, row.start, row.end, row.size, retention.is_tagged(row.start, row.end, times)
-        )
-        for row in rows
-    ]
+def delete_untagged(connection: Connection, ids: Sequence[int]) -> list[tuple[int, str, str]]:
+    """Delete those of ``ids`` no tag protects; their (id, storage, file).
+
+    Retention decides on the in-memory copy; the tag check is repeated here, in the
+    deleting transaction, so a tag that arrived meanwhile still protects its segment.
+    """
+    deleted: list[tuple[int, str, str]] = []
+    for chunk in range(0, len(ids), 500):
+        part = ids[chunk : chunk + 500]
+        rows = connection.execute(
+            select(r.c.id, r.c.storage, r.c.file).where(r.c.id.in_(part), ~tagged_clause())
+        ).all()
+        found = [(row.id, row.storage, row.file) for row in rows]
+        if found:
+            connection.execute(delete(r).where(r.c.id.in_([id_ for id_, _, _ in found])))
+        deleted.extend(found)
+    return deleted
 
 
 def files_of(connection: Connection, ids: Sequence[int]) -> list[tuple[int, str, str]]:

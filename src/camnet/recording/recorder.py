@@ -74,6 +74,7 @@ class RecordingRun:
         clock: Clock,
         on_split: Callable[[], Awaitable[float | None]] | None = None,
         on_closed: Callable[[index.Recording], None] | None = None,
+        on_indexed: Callable[[index.Recording], None] | None = None,
     ) -> None:
         self.config = config
         self.paused = False
@@ -83,6 +84,8 @@ class RecordingRun:
         self._clock = clock
         self._on_split = on_split
         self._on_closed = on_closed
+        self._on_indexed = on_indexed
+        """Called on the database thread once a closed segment's row is committed."""
         self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"camnet-rec-{config.kind}")
         self._current: _Open | None = None
         self._written = 0
@@ -207,7 +210,9 @@ class RecordingRun:
                         {"recording": recording.to_json()},
                     ),
                 )
-                return recording, stored
+            if self._on_indexed is not None:
+                self._on_indexed(recording)
+            return recording, stored
 
         recording, stored = await self._database.run(close)
         if recording is None:

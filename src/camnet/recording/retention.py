@@ -16,13 +16,14 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 RESERVE_SECONDS: Final = 3600.0
 
 
-@dataclass(frozen=True, slots=True)
-class Segment:
+class Segment(NamedTuple):
+    """A closed backup segment (a tuple: 100 000 of them are built in milliseconds)."""
+
     id: int
     start: float
     end: float
@@ -69,17 +70,21 @@ def is_tagged(start: float, end: float, tag_times: Sequence[float]) -> bool:
 
 def decide(segments: Sequence[Segment], free_bytes: float, policy: Policy) -> Decision:
     """What to delete; ``segments`` are the backup segments of the storage, oldest first."""
-    recorded = sum(segment.end - segment.start for segment in segments)
-    limit = None if policy.use_complete_space else policy.max_hours * 3600.0
+    # Tuple unpacking and locals: this runs over 100 000 segments within the 100 ms goal.
+    recorded = 0.0
+    for _, start, end, _, _ in segments:
+        recorded += end - start
+    limit = float("inf") if policy.use_complete_space else policy.max_hours * 3600.0
     needed_bytes = policy.reserve_seconds * policy.bytes_per_second
     free = float(free_bytes)
     delete: list[int] = []
-    for segment in segments:
-        if segment.tagged:
+    append = delete.append
+    for id_, start, end, size, tagged in segments:
+        if tagged:
             continue
-        if free >= needed_bytes and (limit is None or recorded <= limit):
+        if free >= needed_bytes and recorded <= limit:
             break
-        delete.append(segment.id)
-        free += segment.size
-        recorded -= segment.end - segment.start
+        append(id_)
+        free += size
+        recorded -= end - start
     return Decision(tuple(delete), free, recorded, policy)

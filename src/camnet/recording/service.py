@@ -26,6 +26,7 @@ from camnet.devices.sim_control_unit import SimulatedControlUnit
 from camnet.events import Event, EventJournal, EventKind, append_event, record_event
 from camnet.media.service import MediaService
 from camnet.recording import capacity, index, names, retention, tags
+from camnet.recording.backup_index import BackupIndex
 from camnet.recording.recorder import RecordingRun, RunConfig, StorageFailure, storage_path
 from camnet.recording.segments import probe
 from camnet.recording.state_machine import IllegalTransition, RecordState, transition
@@ -83,6 +84,7 @@ class RecordingService:
         self._subscription: Subscription | None = None
         self._scanner_task: asyncio.Task[None] | None = None
         self._low: set[str] = set()
+        self.backup_index = BackupIndex()
         self._lock = asyncio.Lock()
         self._picture_lock = asyncio.Lock()
         behaviour.handle(["record"], self._stage_record)
@@ -94,6 +96,7 @@ class RecordingService:
     # --- lifecycle --------------------------------------------------------------------
 
     async def start(self) -> None:
+        await self._database.run(self._read, self.backup_index.load)
         await self.scan()
         await self._recover()
         self._subscription = self._bus.subscribe(
@@ -279,11 +282,24 @@ class RecordingService:
 
     def _begin(self, kind: str, config: RunConfig, hub: Any, on_split: Any) -> RecordingRun:
         run = RecordingRun(
-            config, hub, self._database, self._journal, self._clock, on_split=on_split
+            config,
+            hub,
+            self._database,
+            self._journal,
+            self._clock,
+            on_split=on_split,
+            on_indexed=self._indexed,
         )
         task = asyncio.create_task(self._supervise(kind, run), name=f"camnet-record-{kind}")
         self._runs[kind] = task
         return run
+
+    def _indexed(self, recording: index.Recording) -> None:
+        """A segment's row was completed (on the database thread, after the commit)."""
+        if recording.kind == "backup" and not recording.open:
+            self.backup_index.closed(
+                recording.storage, recording.id, recording.start, recording.end, recording.size
+            )
 
     async def _supervise(self, kind: str, run: RecordingRun) -> None:
         try:
@@ -358,16 +374,21 @@ class RecordingService:
         fresh = await asyncio.to_thread(self.scanner.scan)
         current = next((s for s in [*fresh[0], *fresh[1]] if s.uuid == storage.uuid), storage)
         policy = await self._policy()
-        segments = await self._database.run(self._read, index.backup_segments, storage.uuid)
-        decision = retention.decide(segments, current.free, policy)
+
+        def decide() -> retention.Decision:
+            # On the database thread: the copy is exactly the committed index here.
+            segments = self.backup_index.segments(storage.uuid)
+            return retention.decide(segments, current.free, policy)
+
+        decision = await self._database.run(decide)
         if decision.delete:
             ids = list(decision.delete)
 
             def remove() -> list[tuple[int, str, str]]:
                 with self._database.engine.begin() as connection:
-                    files = index.files_of(connection, ids)
-                    index.delete_recordings(connection, ids)
-                    return files
+                    files = index.delete_untagged(connection, ids)
+                self.backup_index.deleted(id_ for id_, _, _ in files)
+                return files
 
             files = await self._database.run(remove)
             await asyncio.to_thread(self._unlink, current, [f for _, _, f in files])
@@ -424,12 +445,10 @@ class RecordingService:
             await self._device.report(capacity.BackupCapacity(0, 0, 0).variables())
             return
         policy = await self._policy()
-        segments = await self._database.run(self._read, index.backup_segments, storage.uuid)
+        stored, deletable = await self._database.run(self.backup_index.durations, storage.uuid)
         remaining = capacity.seconds_for(storage.free, policy.bytes_per_second)
         result = capacity.BackupCapacity(
-            remaining_seconds=remaining,
-            deletable_seconds=sum(s.duration for s in segments if not s.tagged),
-            stored_seconds=sum(s.duration for s in segments),
+            remaining_seconds=remaining, deletable_seconds=deletable, stored_seconds=stored
         )
         await self._device.report(result.variables())
         if remaining < retention.RESERVE_SECONDS and self.backup is not None:
@@ -488,7 +507,8 @@ class RecordingService:
                         {"action": "created", "tag": tag.to_json()},
                     ),
                 )
-                return tag, stored
+            self.backup_index.tag_added(tag.time)
+            return tag, stored
 
         tag, stored = await self._database.run(write)
         await self._journal.announce(stored)
@@ -503,7 +523,11 @@ class RecordingService:
     ) -> index.Tag | None:
         def write() -> index.Tag | None:
             with self._database.engine.begin() as connection:
-                return index.change_tag(connection, tag.id, tag.version, when, title, note)
+                changed = index.change_tag(connection, tag.id, tag.version, when, title, note)
+            if changed is not None:
+                self.backup_index.tag_removed(tag.time)
+                self.backup_index.tag_added(changed.time)
+            return changed
 
         changed = await self._database.run(write)
         self._spawn(self._report_capacity())
@@ -513,7 +537,7 @@ class RecordingService:
         def write() -> Any:
             with self._database.engine.begin() as connection:
                 index.delete_tag(connection, tag.id)
-                return append_event(
+                stored = append_event(
                     connection,
                     Event(
                         EventKind.TAG,
@@ -522,6 +546,8 @@ class RecordingService:
                         {"action": "deleted", "tag": tag.to_json()},
                     ),
                 )
+            self.backup_index.tag_removed(tag.time)
+            return stored
 
         await self._journal.announce(await self._database.run(write))
         self._spawn(self._report_capacity())
@@ -530,6 +556,7 @@ class RecordingService:
         def write() -> None:
             with self._database.engine.begin() as connection:
                 index.delete_recordings(connection, [recording.id])
+            self.backup_index.deleted([recording.id])
 
         await self._database.run(write)
         storage = self.storages.get(recording.storage)
@@ -562,7 +589,7 @@ class RecordingService:
                     end = row.start + found.duration + 1.0 / max(1, row.fps)
                     closed = index.close_segment(connection, row.id, end, found.size, found.frames)
                     assert closed is not None
-                    return append_event(
+                    stored = append_event(
                         connection,
                         Event(
                             EventKind.RECORDING,
@@ -571,6 +598,8 @@ class RecordingService:
                             {"recording": closed.to_json()},
                         ),
                     )
+                self._indexed(closed)
+                return stored
 
             stored = await self._database.run(complete)
             if stored is None:
@@ -593,6 +622,7 @@ class RecordingService:
                 def drop(ids: list[int] = missing) -> None:
                     with self._database.engine.begin() as connection:
                         index.delete_recordings(connection, ids)
+                    self.backup_index.deleted(ids)
 
                 await self._database.run(drop)
 
