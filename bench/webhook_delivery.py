@@ -1,7 +1,10 @@
 """Webhook deliveries per second and the delay from a state change to its delivery.
 
 Against one local receiver (its own process), in the same run:
-- reference: a plain httpx POST loop (64 in flight, same body size) to the receiver;
+- receiver capacity: raw keep-alive HTTP/1.1 requests on 16 connections (no client
+  library), to show the receiver is not what limits the other figures;
+- reference: a plain httpx POST loop to the receiver with camnet's transport (64 in
+  flight over keep-alive clients of 2 connections each, same body size);
 - camnet backlog: N state changes made while the receiver answers 503, then the
   receiver answers 200 and camnet drains its outbox; deliveries/s is N over the time
   from the first to the last arrival (signing, outbox reads and commits included);
@@ -31,8 +34,8 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def reference(url: str, count: int) -> float:
-    body = json.dumps(
+def reference_body() -> bytes:
+    return json.dumps(
         {
             "stream_id": "x" * 36,
             "type": "state",
@@ -40,16 +43,59 @@ async def reference(url: str, count: int) -> float:
             "payload": {"name": "brightness", "value": 1},
         }
     ).encode()
-    slots = asyncio.Semaphore(64)
-    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=64)) as client:
 
-        async def one(index: int) -> None:
-            async with slots:
-                await client.post(url, content=body, headers={"webhook-id": f"ref_{index}"})
 
+async def reference(url: str, count: int, in_flight: int = 64, per_lane: int = 2) -> float:
+    """A plain httpx POST loop with camnet's transport: keep-alive clients with small
+    pools (``per_lane`` connections each) and ``in_flight`` requests at once."""
+    body = reference_body()
+    slots = asyncio.Semaphore(in_flight)
+    limits = httpx.Limits(max_connections=per_lane, max_keepalive_connections=per_lane)
+    lanes = [httpx.AsyncClient(limits=limits) for _ in range(-(-in_flight // per_lane))]
+
+    async def one(index: int) -> None:
+        async with slots:
+            await lanes[index % len(lanes)].post(
+                url, content=body, headers={"webhook-id": f"ref_{index}"}
+            )
+
+    try:
         started = time.monotonic()
         await asyncio.gather(*(one(i) for i in range(count)))
         return count / (time.monotonic() - started)
+    finally:
+        for client in lanes:
+            await client.aclose()
+
+
+async def receiver_capacity(url: str, count: int, connections: int = 16) -> float:
+    """Requests/s the receiver answers to raw keep-alive HTTP/1.1 on asyncio streams (no
+    client library): shows the receiver is not the limit of the figures above."""
+    parts = httpx.URL(url)
+    body = reference_body()
+    per = count // connections
+
+    async def connection(lane: int) -> None:
+        reader, writer = await asyncio.open_connection(parts.host, parts.port)
+        for index in range(per):
+            writer.write(
+                f"POST {parts.raw_path.decode()} HTTP/1.1\r\nhost: {parts.host}\r\n"
+                f"webhook-id: raw_{lane}_{index}\r\ncontent-length: {len(body)}\r\n\r\n".encode()
+                + body
+            )
+            head = await reader.readuntil(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 200"), head
+        writer.close()
+        await writer.wait_closed()
+
+    started = time.monotonic()
+    await asyncio.gather(*(connection(lane) for lane in range(connections)))
+    return per * connections / (time.monotonic() - started)
+
+
+def event_id(webhook_id: str) -> int:
+    """The journal id in camnet's ``webhook-id`` (``msg_{event}_{webhook}``)."""
+    return int(webhook_id.split("_")[1])
 
 
 def main() -> None:
@@ -65,6 +111,8 @@ def main() -> None:
     os.environ["CAMNET_WEBHOOK_RETRY_MAX"] = "1"
     try:
         rx = httpx.Client(base_url=receiver.base_url, timeout=30)
+        raw_rate = asyncio.run(receiver_capacity(receiver.base_url + "/hook", args.events))
+        rx.get("/reset")
         ref_rate = asyncio.run(reference(receiver.base_url + "/hook", args.events))
         rx.get("/reset")
         with Camnet() as camnet:
@@ -109,18 +157,28 @@ def main() -> None:
                 if time.monotonic() > deadline:
                     break
                 time.sleep(0.1)
-            arrivals = sorted(t for t, _ in rx.get("/stats").json()["arrivals"].values())
+            # Only this phase's brightness changes, in journal order (= write order).
+            probes = sorted(
+                (event_id(key), t)
+                for key, (t, body) in rx.get("/stats").json()["arrivals"].items()
+                if json.loads(body)["payload"].get("value") in (3, 4)
+            )
+            arrivals = [t for _, t in probes]
             starts = [sent[i] for i in sorted(sent)]
+            if len(arrivals) != len(starts):
+                raise SystemExit(f"{len(arrivals)} probe deliveries for {len(starts)} writes")
             delays = [(a - s) * 1000 for a, s in zip(arrivals, starts, strict=False)]
     finally:
         receiver.stop()
     result = {
+        "receiver_raw_req_per_s": round(raw_rate),
         "reference_posts_per_s": round(ref_rate),
         "camnet_deliveries_per_s": round(rate),
         "ratio": round(rate / ref_rate, 2),
         "delay_ms_p50": round(statistics.median(delays), 1),
         "delay_ms_p99": round(percentile(delays, 0.99), 1),
     }
+    print(f"receiver, raw keep-alive  : {result['receiver_raw_req_per_s']} req/s")
     print(f"reference httpx POST loop : {result['reference_posts_per_s']} req/s")
     print(
         f"camnet backlog deliveries : {result['camnet_deliveries_per_s']} /s "

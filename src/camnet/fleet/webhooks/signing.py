@@ -9,6 +9,7 @@ across retries of one delivery so they can de-duplicate.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import secrets
@@ -22,7 +23,9 @@ def new_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
+@functools.lru_cache(maxsize=1024)
 def secret_key(secret: str) -> bytes:
+    """The HMAC key of a secret (cached: every delivery of a webhook signs with it)."""
     return base64.b64decode(secret.removeprefix(SECRET_PREFIX))
 
 
