@@ -149,6 +149,11 @@ class Settings(BaseModel):
         description="where the camera heads' pictures come from: the simulated scene, or "
         "real cameras through OpenCV (camera0_opencv, camera1_opencv)",
     )
+    sim_time_code: bool = Field(
+        False,
+        description="measurement aid: the simulated heads draw their wall-clock capture time "
+        "(ms) as a row of black/white blocks in the bottom-left corner of each frame",
+    )
     camera0_opencv: str | None = Field(
         None,
         description="head 0 with camera_source=opencv: a V4L2 index (0) or device "

@@ -18,6 +18,7 @@ def head_sources(settings: Settings) -> list[FrameSource | None]:
         ]
     heads = (0, 1) if settings.second_head else (0,)
     sources: list[FrameSource | None] = [
-        SimulatedHead(head, f"{settings.machine_name} head {head}") for head in heads
+        SimulatedHead(head, f"{settings.machine_name} head {head}", settings.sim_time_code)
+        for head in heads
     ]
     return sources + [None] * (2 - len(sources))

@@ -11,12 +11,17 @@ compensates the light with analogue gain, so a dark scene comes out right but no
 with it off, brightness is light × exposure time / 10 ms × 10^(gain/20) and noise
 grows with gain. A head with one optical sensor mirrors its picture when sensor 1 is
 selected, as the seed warns.
+
+With ``time_code`` on (setting ``sim_time_code``, a measurement aid), each frame also
+carries its wall-clock capture time as a row of blocks (``camnet.media.timecode``), so a
+client that decodes the stream can measure glass-to-glass latency.
 """
 
 from __future__ import annotations
 
 import math
 import threading
+import time
 from collections import OrderedDict
 from typing import Final
 
@@ -25,6 +30,7 @@ import numpy as np
 
 from camnet.devices.sources.base import Image, Matrix, crop_window
 from camnet.devices.sources.scene import draw_background, sensor_size
+from camnet.media import timecode
 from camnet.media.config import HeadView, ImageControls
 
 LIGHT_ON: Final = 1.0
@@ -62,9 +68,10 @@ class SimulatedHead:
 
     tracks_presence = False
 
-    def __init__(self, head: int, label: str) -> None:
+    def __init__(self, head: int, label: str, time_code: bool = False) -> None:
         self.head = head
         self.label = label
+        self.time_code = time_code
         self._lock = threading.Lock()
         self._backgrounds: OrderedDict[tuple[int, int, int], Image] = OrderedDict()
         self._noise: OrderedDict[tuple[int, int, int, int], tuple[Image, Image]] = OrderedDict()
@@ -98,6 +105,8 @@ class SimulatedHead:
             positive, negative = self._noise_fields(width, height, sigma, moment)
             cv2.add(image, positive, dst=image)
             cv2.subtract(image, negative, dst=image)
+        if self.time_code:
+            timecode.draw(image, round(time.time() * 1000))
         self.frames += 1
         return image
 
