@@ -18,7 +18,7 @@ Pure functions on numpy images (H×W×C or H×W, uint8); no state.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -33,7 +33,8 @@ MIN_CONTRAST: Final = 40.0
 """Smallest difference between the guards' white and black means (grey levels) for a
 reading to count: below it the corner holds no time code."""
 
-Picture = npt.NDArray[np.uint8]
+Picture = npt.NDArray[Any]
+"""An image, H×W×C or H×W; uint8 levels."""
 
 
 def block_size(width: int) -> int:
