@@ -11,7 +11,14 @@ Reported per client count over ``--duration`` seconds: delivered fps per client 
 median), server CPU (utime+stime of the server process, % of one core, all threads), and
 latency from capture to the arrival of a picture's last packet: each picture's RTP
 timestamp is turned into its capture time with the RTCP sender report (which camnet stamps
-with the capture time of the picture it names), p50/p95 over all pictures.
+with the capture time of the picture it names), p50/p95 over all pictures — *capture →
+arrival*, without decoding.
+
+Glass-to-glass: the server runs with ``CAMNET_SIM_TIME_CODE=1``, so every frame carries its
+wall-clock capture time as a row of blocks (``camnet.media.timecode``). One of the N clients
+is a real player: PyAV/FFmpeg opens the stream over RTSP/TCP, decodes every picture, reads
+the time code and takes ``now − stamp`` (same machine, same clock) → p50/p95/p99. The other
+N − 1 clients stay raw RTP readers.
 
 Reference in the same run: one ffmpeg process encoding the same size and rate with the
 same x264 settings in real time (``-re``, testsrc2); its CPU is the cost of one encode,
@@ -34,16 +41,23 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import av
 import httpx
 
 from _harness import HOST, ServerProcess, host_port, percentile, print_table
+from camnet.media import timecode
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def ms(seconds: float) -> float:
+    return round(1000 * seconds, 1)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -58,6 +72,27 @@ class Client:
     counting: bool = False
     sr: tuple[int, float] | None = None
     """(RTP timestamp, capture wall time) from the last sender report."""
+    glass: list[float] = field(default_factory=list)
+    """Glass-to-glass latencies (s) of the decoding client; empty for raw clients."""
+    unreadable: int = 0
+    """Decoded pictures whose time code could not be read."""
+
+
+def run_player(url: str, client: Client, stop: threading.Event) -> None:
+    """A decoding client: PyAV over RTSP/TCP, reading the time code of every picture."""
+    with av.open(url, options={"rtsp_transport": "tcp"}, timeout=10) as container:
+        for frame in container.decode(video=0):
+            if stop.is_set():
+                break
+            stamp = timecode.read(frame.to_ndarray(format="gray"))
+            now_ms = time.time() * 1000
+            if not client.counting:
+                continue
+            client.frames += 1
+            if stamp is None:
+                client.unreadable += 1
+            else:
+                client.glass.append(timecode.age_ms(round(now_ms), stamp) / 1000)
 
 
 async def request(
@@ -114,16 +149,17 @@ async def run_client(port: int, auth: str, client: Client, stop: asyncio.Event) 
         writer.close()
 
 
-async def measure(
-    port: int, auth: str, count: int, warmup: float, duration: float
-) -> dict[str, Any]:
+async def measure(port: int, token: str, auth: str, count: int, warmup: float) -> dict[str, Any]:
     clients = [Client() for _ in range(count)]
     stop = asyncio.Event()
-    tasks = [asyncio.create_task(run_client(port, auth, c, stop)) for c in clients]
+    player_stop = threading.Event()
+    url = f"rtsp://API-User:{token}@{HOST}:{port}/"
+    tasks = [asyncio.create_task(run_client(port, auth, c, stop)) for c in clients[1:]]
+    tasks.append(asyncio.create_task(asyncio.to_thread(run_player, url, clients[0], player_stop)))
     await asyncio.sleep(warmup)
     for client in clients:
         client.counting = True
-    return {"clients": clients, "tasks": tasks, "stop": stop, "duration": duration}
+    return {"clients": clients, "tasks": tasks, "stop": stop, "player_stop": player_stop}
 
 
 def reference_cpu(seconds: float) -> float:
@@ -167,6 +203,7 @@ async def bench(args: argparse.Namespace) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="camnet-bench-") as data:
         env = dict(os.environ, CAMNET_ADMIN_PASSWORD=admin, CAMNET_API_TOKEN=token)
         env["CAMNET_RATE_LIMIT_PER_MINUTE"] = "100000000"
+        env["CAMNET_SIM_TIME_CODE"] = "1"
         exe = Path(sys.executable).with_name("camnet")
         command = [str(exe)] if exe.exists() else [sys.executable, "-m", "camnet"]
         argv = [*command, "serve", "--data-dir", data, "--api-addr", f"{HOST}:0"]
@@ -185,24 +222,36 @@ async def bench(args: argparse.Namespace) -> dict[str, object]:
             await asyncio.sleep(1)
             auth = base64.b64encode(f"API-User:{token}".encode()).decode()
             for count in args.clients:
-                run = await measure(port, auth, count, args.warmup, args.duration)
+                run = await measure(port, token, auth, count, args.warmup)
                 start_cpu, start = cpu_seconds(server.pid), time.monotonic()
                 await asyncio.sleep(args.duration)
                 cpu = 100 * (cpu_seconds(server.pid) - start_cpu) / (time.monotonic() - start)
                 elapsed = time.monotonic() - start
                 run["stop"].set()
-                for task in run["tasks"]:
+                run["player_stop"].set()
+                for task in run["tasks"][:-1]:
                     task.cancel()
-                await asyncio.gather(*run["tasks"], return_exceptions=True)
+                outcomes = await asyncio.gather(*run["tasks"], return_exceptions=True)
+                if isinstance(outcomes[-1], BaseException):
+                    raise RuntimeError("the decoding client failed") from outcomes[-1]
                 fps = sorted(c.frames / elapsed for c in run["clients"])
                 latencies = [x for c in run["clients"] for x in c.latencies]
+                player = run["clients"][0]
+                glass = player.glass
                 row = {
                     "clients": count,
                     "fps_min": round(fps[0], 1),
                     "fps_median": round(statistics.median(fps), 1),
                     "cpu_pct": round(cpu, 1),
-                    "latency_p50_ms": round(1000 * percentile(latencies, 50), 1),
-                    "latency_p95_ms": round(1000 * percentile(latencies, 95), 1),
+                    # with one client that client is the player: no raw reader, no figure
+                    "latency_p50_ms": ms(percentile(latencies, 50)) if latencies else None,
+                    "latency_p95_ms": ms(percentile(latencies, 95)) if latencies else None,
+                    "player_fps": round(player.frames / elapsed, 1),
+                    "glass_p50_ms": round(1000 * percentile(glass, 50), 1),
+                    "glass_p95_ms": round(1000 * percentile(glass, 95), 1),
+                    "glass_p99_ms": round(1000 * percentile(glass, 99), 1),
+                    "glass_samples": len(player.glass),
+                    "glass_unreadable": player.unreadable,
                 }
                 rows.append(row)
                 await asyncio.sleep(2)  # the encoder stops between runs
@@ -217,8 +266,13 @@ async def bench(args: argparse.Namespace) -> dict[str, object]:
             r["cpu_pct"],
             round(r["clients"] * reference, 1),
             round(r["clients"] * reference / max(r["cpu_pct"], 0.1), 1),
-            r["latency_p50_ms"],
-            r["latency_p95_ms"],
+            "—" if r["latency_p50_ms"] is None else r["latency_p50_ms"],
+            "—" if r["latency_p95_ms"] is None else r["latency_p95_ms"],
+            r["player_fps"],
+            r["glass_p50_ms"],
+            r["glass_p95_ms"],
+            r["glass_p99_ms"],
+            f"{r['glass_samples']}/{r['glass_unreadable']}",
         ]
         for r in rows
     ]
@@ -230,8 +284,13 @@ async def bench(args: argparse.Namespace) -> dict[str, object]:
             "camnet CPU %",
             "per-client encode CPU % (N × ffmpeg)",
             "ratio",
-            "latency p50 ms",
+            "capture→arrival p50 ms",
             "p95 ms",
+            "player fps",
+            "glass-to-glass p50 ms",
+            "p95 ms",
+            "p99 ms",
+            "read/unreadable",
         ],
         table,
     )
