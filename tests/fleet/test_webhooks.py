@@ -141,6 +141,9 @@ def test_receiver_down_for_30_s_gets_every_event_once(
     fleet_server.clock.advance(120)  # past any retry time (retry_max is 60 s)
 
     def all_there() -> bool:
+        # Time goes on while we wait: an attempt that was already under way when the
+        # receiver came back may have failed and been rescheduled up to retry_max later.
+        fleet_server.clock.advance(61)
         values = {
             json.loads(r.body)["payload"]["value"]
             for r in receiver.posts()
