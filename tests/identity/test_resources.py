@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator
 from http import HTTPStatus
 from typing import Any
@@ -115,7 +114,7 @@ def test_rate_limit_headers_on_every_authenticated_response(
     server: InProcessServer, http: httpx.Client
 ) -> None:
     alpha = bearer(user_token(http, "alpha\\boss", "alpha-boss-pw"))
-    before = time.time()
+    before = server.clock.now()  # the server's clock, not the wall clock: it is a ManualClock
     responses = [
         http.get("/accounts/alpha", headers=alpha),
         http.get("/accounts/alpha/users/nobody", headers=alpha),  # a 404 counts too
