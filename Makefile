@@ -37,6 +37,12 @@ media-tools:
 	    apt-get install -y --no-install-recommends ffmpeg >/dev/null || \
 	      (apt-get update >/dev/null && apt-get install -y --no-install-recommends ffmpeg >/dev/null); \
 	  else echo "make: ffmpeg missing and cannot be installed here; RTSP tests will skip"; fi
+	@# The dashboard's browser tests drive Debian's Chromium (never a downloaded browser).
+	@test -x /usr/bin/chromium || \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get install -y --no-install-recommends chromium >/dev/null || \
+	      (apt-get update >/dev/null && apt-get install -y --no-install-recommends chromium >/dev/null); \
+	  else echo "make: chromium missing and cannot be installed here; dashboard tests will skip"; fi
 
 unit: $(TEST_STAMP) media-tools
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -25,6 +25,8 @@ BENCHMARKS = (
     "retention_decision.py",
     "recording_cpu.py",
     "capacity_calibration.py",
+    "network_roundtrip.py",
+    "nats_fanout.py",
 )
 
 

@@ -3,8 +3,10 @@
 Against one local receiver (its own process), in the same run:
 - receiver capacity: raw keep-alive HTTP/1.1 requests on 16 connections (no client
   library), to show the receiver is not what limits the other figures;
-- reference: a plain httpx POST loop to the receiver with camnet's transport (64 in
-  flight over keep-alive clients of 2 connections each, same body size);
+- references: a plain POST loop (64 in flight, same body size) through camnet's webhook
+  transport (``KeepAlivePool``: h11 over asyncio streams) and through httpx (keep-alive
+  clients of 2 connections each, the best httpx arrangement measured), to show what the
+  transport alone costs and why camnet does not send with httpx;
 - camnet backlog: N state changes made while the receiver answers 503, then the
   receiver answers 200 and camnet drains its outbox; deliveries/s is N over the time
   from the first to the last arrival (signing, outbox reads and commits included);
@@ -27,6 +29,8 @@ import time
 import httpx
 
 from _harness import BENCH_DIR, Camnet, ServerProcess, install_sigterm_as_exit
+from camnet.fleet.webhooks.dispatcher import request_target
+from camnet.fleet.webhooks.transport import KeepAlivePool
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -93,6 +97,28 @@ async def receiver_capacity(url: str, count: int, connections: int = 16) -> floa
     return per * connections / (time.monotonic() - started)
 
 
+async def transport_reference(url: str, count: int, in_flight: int = 64) -> float:
+    """A plain POST loop through camnet's webhook transport, ``in_flight`` at once."""
+    body = reference_body()
+    slots = asyncio.Semaphore(in_flight)
+    pool = KeepAlivePool()
+    destination, target = request_target(url, ["127.0.0.1"], [])
+
+    async def one(index: int) -> None:
+        async with slots:
+            answer = await pool.request(
+                "POST", destination, target, [("webhook-id", f"pool_{index}")], body
+            )
+            assert answer.status == 200, answer
+
+    try:
+        started = time.monotonic()
+        await asyncio.gather(*(one(i) for i in range(count)))
+        return count / (time.monotonic() - started)
+    finally:
+        await pool.aclose()
+
+
 def event_id(webhook_id: str) -> int:
     """The journal id in camnet's ``webhook-id`` (``msg_{event}_{webhook}``)."""
     return int(webhook_id.split("_")[1])
@@ -114,6 +140,8 @@ def main() -> None:
         raw_rate = asyncio.run(receiver_capacity(receiver.base_url + "/hook", args.events))
         rx.get("/reset")
         ref_rate = asyncio.run(reference(receiver.base_url + "/hook", args.events))
+        rx.get("/reset")
+        pool_rate = asyncio.run(transport_reference(receiver.base_url + "/hook", args.events))
         rx.get("/reset")
         with Camnet() as camnet:
             assert camnet.server is not None
@@ -173,16 +201,18 @@ def main() -> None:
     result = {
         "receiver_raw_req_per_s": round(raw_rate),
         "reference_posts_per_s": round(ref_rate),
+        "transport_posts_per_s": round(pool_rate),
         "camnet_deliveries_per_s": round(rate),
-        "ratio": round(rate / ref_rate, 2),
+        "ratio": round(rate / pool_rate, 2),
         "delay_ms_p50": round(statistics.median(delays), 1),
         "delay_ms_p99": round(percentile(delays, 0.99), 1),
     }
     print(f"receiver, raw keep-alive  : {result['receiver_raw_req_per_s']} req/s")
     print(f"reference httpx POST loop : {result['reference_posts_per_s']} req/s")
+    print(f"camnet transport POST loop: {result['transport_posts_per_s']} req/s")
     print(
         f"camnet backlog deliveries : {result['camnet_deliveries_per_s']} /s "
-        f"({result['ratio']} of the reference)"
+        f"({result['ratio']} of the transport loop)"
     )
     print(
         f"state change -> delivery  : p50 {result['delay_ms_p50']} ms, "

@@ -24,6 +24,7 @@ def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CAMNET_")}
     # Several test servers run at once: the ZeroMQ hub takes any free ports, not 16201/2.
     env.update({"CAMNET_ZMQ_PUBLISH_PORT": "0", "CAMNET_ZMQ_SUBSCRIBE_PORT": "0"})
+    env.update({"CAMNET_GATEWAY_PORT": "0"})
     env.update(extra or {})
     return env
 
@@ -35,6 +36,8 @@ class ServerProcess:
     data_dir: Path
     env: dict[str, str] = field(default_factory=dict)
     args: Sequence[str] = ()
+    prefix: Sequence[str] = ()
+    """A command the server runs under (``unshare …``), its pid then the server's."""
     token: str = TOKEN
     admin_password: str = ADMIN_PASSWORD
     url: str = ""
@@ -56,6 +59,7 @@ class ServerProcess:
             }
         )
         command = [
+            *self.prefix,
             sys.executable,
             "-m",
             "camnet",
@@ -118,6 +122,11 @@ class ServerProcess:
             self._pump = None
         if process.stdout is not None:
             process.stdout.close()
+
+    @property
+    def pid(self) -> int:
+        assert self._process is not None, "not running"
+        return self._process.pid
 
     def restart(self) -> ServerProcess:
         self.stop()

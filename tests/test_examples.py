@@ -82,3 +82,61 @@ def test_websocket_example_saves_a_valid_jpeg(server: ServerProcess, tmp_path: P
     height, width, _, _ = simplejpeg.decode_jpeg_header(saved)
     assert (width, height) == (1920, 1080)
     assert simplejpeg.decode_jpeg(saved).shape == (1080, 1920, 3)
+
+
+def test_my_service_example_on_nats_is_called_through_a_nodes_gateway(tmp_path: Path) -> None:
+    """examples/my_service.py straight on NATS; a node on the same NATS calls it."""
+    import secrets
+
+    from tests.identity.helpers import basic
+    from tests.inprocess import inprocess_server
+    from tests.outside import require_nats
+    from tests.support import ADMIN_PASSWORD
+
+    url = require_nats()
+    suffix = secrets.token_hex(4)
+    greeter = f"ex{suffix}-Greeter"
+    publish = "/gateway/24.1.0/publish"
+    with (
+        inprocess_server(tmp_path / "data", bus=url, machine_name=f"node{suffix}") as node,
+        node.client(headers=basic("admin", ADMIN_PASSWORD)) as http,
+    ):
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                str(EXAMPLES / "my_service.py"),
+                "--bus",
+                url,
+                "--machine",
+                f"ex{suffix}",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=clean_env(),
+        )
+        try:
+            assert process.stdout is not None
+            assert f"{greeter} ready" in process.stdout.readline()
+            replies = http.get(
+                publish,
+                params={"Type": "Call", "Target": greeter, "Method": "greet", "Paramname": "Ada"},
+            ).json()
+            assert replies[0]["Topic"]["Type"] == "CallResult"
+            assert replies[0]["Message"]["Result"] == "Hello, Ada! (greeting number 1)"
+            stored = http.get(
+                publish, params={"Type": "Get", "Target": "Store", "Name": f"{greeter}.greeted"}
+            ).json()
+            assert stored[0]["Message"] == {"Value": 1}
+        finally:
+            process.terminate()
+            process.communicate(timeout=10)
+            http.get(  # leave nothing in the network's shared Store
+                publish,
+                params={
+                    "Type": "Call",
+                    "Target": "Store",
+                    "Method": "Forget",
+                    "ParamService": greeter,
+                },
+            )

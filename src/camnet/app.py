@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import socket
 import sys
@@ -10,8 +11,10 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 
 from fastapi import FastAPI, Request
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Route
 
 from camnet import __version__
 from camnet.bus.message import service_name
@@ -20,6 +23,7 @@ from camnet.faces.c2.camera import camera_jpeg_route, camera_mjpeg_route
 from camnet.faces.c2.context import C2Context
 from camnet.faces.c2.errors import C2Error
 from camnet.faces.c2.http import c2_http_route
+from camnet.faces.c2.nodes import NodeContexts, node_c2_routes
 from camnet.faces.c2.websocket import c2_websocket_route
 from camnet.faces.fleet.common import FleetContext
 from camnet.faces.fleet.errors import FleetError, is_fleet_path
@@ -30,14 +34,22 @@ from camnet.faces.gateway import GatewayConfig, gateway_route
 from camnet.faces.identity.errors import ApiError
 from camnet.faces.identity.errors import refuse as house_refuse
 from camnet.faces.identity.oauth import OAuthContext, oauth_routes
-from camnet.faces.identity.registry import DEFAULT_SERVICES, registry_route
+from camnet.faces.identity.registry import DEFAULT_SERVICES, network_entries, registry_route
 from camnet.faces.identity.resources import identity_resource_routes
 from camnet.faces.media_status import media_status_route
 from camnet.faces.streams.routes import include_streams
+from camnet.faces.ui.data import data_routes
+from camnet.faces.ui.session import session_routes
+from camnet.faces.ui.static import static_routes
 from camnet.identity.bootstrap import InitialCredentials
 from camnet.identity.gate import Access, Gate, GateConfig
+from camnet.network.remote_nodes import NetworkCameras
 from camnet.node import Node
+from camnet.ops.health import health_routes
+from camnet.ops.limits import ViewerLimits
+from camnet.ops.metrics import Metrics, NodeCollector, RequestMiddleware
 from camnet.settings import Settings
+from camnet.store.database import StoreBusy
 
 C2_PATHS = ("/api", "/camera.jpeg", "/camera.mjpeg")
 OPEN_DOCS = ("openapi", "swagger_ui_html", "swagger_ui_redirect")
@@ -65,6 +77,8 @@ def declare_routes(gate: GateConfig, mjpeg_is_open: Callable[[], bool]) -> None:
     gate.declare("c2_api", c2)
     gate.declare("c2_api_socket", c2)
     gate.declare("c2_camera_jpeg", c2)
+    gate.declare("c2_node_api", c2)
+    gate.declare("c2_node_api_socket", c2)
     # The seed's mjpgStreamIsOpen: the stream may be watched without a connection token.
     gate.declare("c2_camera_mjpeg", replace(c2, open_when=mjpeg_is_open))
     gate.declare("media_status", Access("media", c2_refuse))
@@ -101,6 +115,16 @@ def declare_routes(gate: GateConfig, mjpeg_is_open: Callable[[], bool]) -> None:
     for name in ("data_recordings", "data_recording", "data_recording_file", "data_tags"):
         gate.declare(name, Access("recording", house_refuse))
     gate.declare("data_tag", Access("recording", house_refuse))
+    # The dashboard: its files and its sign-in are open; everything else it reads is not.
+    ui = Access("ui", house_refuse)
+    for name in ("ui_index", "ui_static"):
+        gate.declare(name, replace(ui, open=True))
+    gate.declare("ui_sign_in", replace(ui, open=True))
+    for name in ("ui_session", "ui_devices", "ui_schema", "ui_history"):
+        gate.declare(name, ui)
+    # Issue 11: probes need no credentials; /metrics does unless metrics_open is set.
+    for name in ("healthz", "readyz"):
+        gate.declare(name, Access("camnet", house_refuse, open=True, during_maintenance=True))
 
 
 def print_initial_credentials(credentials: InitialCredentials) -> None:
@@ -144,20 +168,33 @@ def create_app(
         try:
             yield
         finally:
+            node_contexts.stop()
             await node.stop()
 
     app = FastAPI(
         title="camnet", version=__version__, lifespan=lifespan, docs_url="/docs", redoc_url=None
     )
     app.state.node = node
+    metrics = Metrics()
+    app.state.metrics = metrics
+    viewers = ViewerLimits(
+        settings.mjpeg_max_viewers_per_stream,
+        settings.mjpeg_max_viewers_per_token,
+        metrics.refused,
+    )
+    metrics.registry.register(NodeCollector(node, viewers.counts))
     c2 = C2Context(
         device=node.control_unit,
         authenticator=node.authenticator,
         fanout=node.c2_fanout,
         max_body_bytes=settings.max_body_bytes,
         policy=node.policy,
+        viewers=viewers,
+        snapshot_timeout=settings.snapshot_timeout,
     )
     app.router.routes.extend([c2_http_route(c2), c2_websocket_route(c2)])
+    node_contexts = NodeContexts(c2, settings.machine_name, node.remote, node.bus)
+    app.router.routes.extend(node_c2_routes(node_contexts))
     oauth = OAuthContext(
         identity=node.identity,
         policy=node.policy,
@@ -168,7 +205,14 @@ def create_app(
     )
     base_url = settings.advertised_url or _base_url(listen_urls)
     app.router.routes.extend(oauth_routes(oauth))
-    app.router.routes.append(registry_route(node.identity, base_url, DEFAULT_SERVICES))
+    app.router.routes.append(
+        registry_route(
+            node.identity,
+            base_url,
+            DEFAULT_SERVICES,
+            network_entries(node.presence, base_url, lambda: node.gateway_listener.url),
+        )
+    )
     app.router.routes.append(
         gateway_route(
             node.bus,
@@ -183,6 +227,9 @@ def create_app(
     )
     app.router.routes.extend(fleet_routes(FleetContext(node.fleet, node.identity, node.failures)))
     app.router.routes.extend(gallery_routes(node.recording, node.database))
+    app.router.routes.extend(static_routes())
+    app.router.routes.extend(session_routes(oauth))
+    app.router.routes.extend(data_routes(node.devices, node.control_unit, node.history))
     gate = GateConfig(
         policy=node.policy,
         limiter=node.limiter,
@@ -190,7 +237,10 @@ def create_app(
         maintenance=node.maintenance,
     )
     declare_routes(gate, lambda: bool(node.control_unit.state["mjpgStreamIsOpen"]))
+    gate.declare("metrics", Access("metrics", house_refuse, open=settings.metrics_open))
     app.add_middleware(Gate, router=app.router, config=gate)
+    app.add_middleware(RequestMiddleware, router=app.router, metrics=metrics)
+    app.router.routes.extend([*health_routes(node), metrics_route(metrics)])
     app.router.routes.extend(
         [
             camera_jpeg_route(c2, node.media.live),
@@ -199,10 +249,11 @@ def create_app(
         ]
     )
 
-    include_streams(app, node.stereo)
+    include_streams(app, NetworkCameras(node.stereo, node.remote))
     # The HTTP listener on the caller's socket (and HTTPS) run inside the node, so the
     # c2 state can switch them; without a socket the caller runs HTTP itself.
     node.listeners.attach(app, http_socket, listen_urls)
+    node.gateway_listener.attach(app)
 
     @app.exception_handler(C2Error)
     async def c2_error(_request: Request, exc: C2Error) -> Response:
@@ -219,6 +270,19 @@ def create_app(
             return error.response()
         return ApiError(exc.status_code, str(exc.detail), headers=headers).response()
 
+    @app.exception_handler(StoreBusy)
+    async def store_busy(request: Request, exc: StoreBusy) -> Response:
+        # The database stayed locked (another process): nothing was written; say so.
+        message = f"{exc}; nothing was changed, please try again"
+        headers = {"Retry-After": "1"}
+        if request.url.path in C2_PATHS:
+            return C2Error(503, "database_busy", message, headers=headers).response()
+        if is_fleet_path(request.url.path):
+            return FleetError(503, message, headers=headers).response()
+        # The identity seed: 502 is "a problem due to an upstream dependency" (the
+        # database); its 503 means maintenance.
+        return ApiError(502, message, headers=headers).response()
+
     @app.exception_handler(Exception)
     async def unexpected(request: Request, _exc: Exception) -> Response:
         # Starlette logs the exception and re-raises it after this answer is sent.
@@ -230,6 +294,17 @@ def create_app(
         return ApiError(500, message).response()
 
     return app
+
+
+def metrics_route(metrics: Metrics) -> Route:
+    """``/metrics`` in the Prometheus text format; rendered off the loop (the collector
+    reads the database)."""
+
+    async def render(_request: Request) -> Response:
+        body = await asyncio.to_thread(metrics.render)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+    return Route("/metrics", render, methods=["GET"], name="metrics")
 
 
 def _base_url(listen_urls: tuple[str, ...]) -> str:

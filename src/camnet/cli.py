@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import socket
 import sys
 from collections.abc import Sequence
@@ -13,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from camnet import __version__
+from camnet.cli_client import COMMANDS as CLIENT_COMMANDS
+from camnet.cli_client import add_client_commands, run_client_command
 from camnet.cli_identity import add_identity_commands, add_token_issue, run_identity_command
 from camnet.identity.users import API_USER, UserRepository, generate_secret
 from camnet.settings import Settings, SettingsError, load_settings
@@ -26,6 +27,9 @@ def _settings_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", type=Path, help="database and files (CAMNET_DATA_DIR)")
     parser.add_argument("--machine-name", help="this node's MachineName (CAMNET_MACHINE_NAME)")
     parser.add_argument("--log-level", help="debug, info, warning or error")
+    parser.add_argument(
+        "--db", help="database URL, postgresql://USER@HOST:PORT/DB (CAMNET_DB; default SQLite)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     _settings_arguments(serve)
     serve.add_argument("--api-addr", help="HOST:PORT to listen on (default 127.0.0.1:8080)")
     serve.add_argument("--bus", help="'local' or a NATS URL, nats://HOST:PORT (CAMNET_BUS)")
+    serve.add_argument("--mqtt", help="MQTT broker for the bridge, mqtt://HOST:PORT (CAMNET_MQTT)")
     serve.add_argument(
         "--second-head",
         action=argparse.BooleanOptionalAction,
@@ -53,16 +58,19 @@ def build_parser() -> argparse.ArgumentParser:
     rotate.add_argument("--token", help="use this token instead of a random one")
     add_token_issue(token_commands, _settings_arguments)
     add_identity_commands(commands, _settings_arguments)
+    add_client_commands(commands)
     return parser
 
 
 def _cli_settings(args: argparse.Namespace) -> dict[str, Any]:
     keys = ("data_dir", "machine_name", "log_level", "api_addr", "second_head", "bus")
-    return {key: getattr(args, key, None) for key in keys}
+    return {key: getattr(args, key, None) for key in (*keys, "db", "mqtt")}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command in CLIENT_COMMANDS:
+        return run_client_command(args)
     try:
         settings = load_settings(_cli_settings(args), config_file=args.config)
     except SettingsError as exc:
@@ -93,11 +101,10 @@ def serve(settings: Settings) -> int:
     import uvicorn
 
     from camnet.app import create_app
+    from camnet.ops.logs import configure_logging
+    from camnet.shutdown import GracefulServer
 
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(settings.log_level, settings.log_format)
     try:
         sock = _bind(settings)
     except OSError as exc:
@@ -124,12 +131,12 @@ def serve(settings: Settings) -> int:
     )
     # The HTTP and HTTPS listeners run inside the app (camnet.protocols.listeners), so
     # the c2 state can switch them; this server runs the lifespan and the signals.
-    uvicorn.Server(config).run(sockets=[])
+    GracefulServer(config).run(sockets=[])
     return 0
 
 
 def _open_users(settings: Settings) -> tuple[Database, UserRepository]:
-    database = Database.open_sqlite(settings.database_path)
+    database = Database.open(settings.database_url)
     return database, UserRepository(database.engine)
 
 

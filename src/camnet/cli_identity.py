@@ -103,7 +103,7 @@ def add_token_issue(token_commands: Any, settings_arguments: Callable[..., None]
 
 
 def _identity(settings: Settings) -> tuple[Database, IdentityService]:
-    database = Database.open_sqlite(settings.database_path)
+    database = Database.open(settings.database_url)
     policy = PermissionPolicy(settings.api_user_read, settings.api_user_write)
     identity = IdentityService(
         database,

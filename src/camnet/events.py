@@ -93,27 +93,32 @@ def append_event(connection: Connection, event: Event) -> StoredEvent:
     return StoredEvent(int(key[0]), event)
 
 
+def stored_event(row: Any) -> StoredEvent:
+    """A journal row (``select(tables.events)``) as a stored event."""
+    return StoredEvent(
+        row.id,
+        Event(
+            kind=EventKind(row.kind),
+            source=row.source,
+            time=row.time,
+            payload=row.payload,
+            account=row.account,
+        ),
+    )
+
+
 def events_after(connection: Connection, after_id: int, limit: int = 1000) -> list[StoredEvent]:
-    """Events with an id greater than ``after_id``, oldest first, at most ``limit``."""
+    """Events with an id greater than ``after_id``, oldest first, at most ``limit``.
+
+    On PostgreSQL ids commit out of order: a reader that keeps a cursor over them must
+    allow for gaps (``camnet.store.gaps``)."""
     rows = connection.execute(
         select(tables.events)
         .where(tables.events.c.id > after_id)
         .order_by(tables.events.c.id)
         .limit(limit)
     ).all()
-    return [
-        StoredEvent(
-            row.id,
-            Event(
-                kind=EventKind(row.kind),
-                source=row.source,
-                time=row.time,
-                payload=row.payload,
-                account=row.account,
-            ),
-        )
-        for row in rows
-    ]
+    return [stored_event(row) for row in rows]
 
 
 class EventJournal:

@@ -14,11 +14,12 @@ import logging
 from datetime import UTC, datetime
 from typing import Final
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, select
 
 from camnet.identity.gate import Maintenance
 from camnet.store import tables
 from camnet.store.database import Database
+from camnet.store.portable import upsert
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +38,8 @@ def read_maintenance(engine: Engine) -> bool:
 def write_maintenance(engine: Engine, active: bool) -> None:
     t = tables.settings
     with engine.begin() as connection:
-        connection.execute(delete(t).where(t.c.service == SERVICE, t.c.name == NAME))
-        connection.execute(
-            insert(t).values(service=SERVICE, name=NAME, value=active, updated_at=datetime.now(UTC))
-        )
+        row = {"service": SERVICE, "name": NAME, "value": active, "updated_at": datetime.now(UTC)}
+        upsert(connection, t, [row], ("service", "name"))
 
 
 class MaintenanceSwitch:

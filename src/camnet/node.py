@@ -11,6 +11,7 @@ from camnet.bus.message import service_name
 from camnet.bus.nats import NatsBus
 from camnet.clock import Clock, SystemClock
 from camnet.devices.device import Device
+from camnet.devices.history import ReadingHistory
 from camnet.devices.profiles.c2 import c2_schema
 from camnet.devices.sim_control_unit import ControlUnitConfig, SimulatedControlUnit
 from camnet.devices.sources.factory import head_sources
@@ -30,7 +31,17 @@ from camnet.identity.users import UserRepository
 from camnet.maintenance import MaintenanceSwitch
 from camnet.media.cameras import StereoCameras
 from camnet.media.service import MediaService
+from camnet.network.device_server import KIND as DEVICE_SERVER_KIND
+from camnet.network.device_server import DeviceServer
+from camnet.network.mqtt_setup import build_bridge
 from camnet.network.presence import LocalService, Presence
+from camnet.network.profiles import c2_profile, stereo_profile
+from camnet.network.remote import RemoteDevice
+from camnet.network.remote_nodes import SERVER as DEVICE_SERVER
+from camnet.network.remote_nodes import RemoteNodes
+from camnet.network.store import Store
+from camnet.network.store_backends import DatabaseStoreBackend, KvStoreBackend, StoreBackend
+from camnet.protocols.gateway_listener import GatewayListener
 from camnet.protocols.listeners import ListenerManager
 from camnet.protocols.rtsp.service import RtspService
 from camnet.recording.service import RecordingService
@@ -50,13 +61,22 @@ class Node:
     listen_urls: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        self.database = Database.open_sqlite(self.settings.database_path)
+        self.database = Database.open(self.settings.database_url)
         self.bus: Bus = (
             LocalBus(self.settings.machine_name)
             if self.settings.bus == "local"
-            else NatsBus(self.settings.bus, self.settings.machine_name)
+            else NatsBus(
+                self.settings.bus, self.settings.machine_name, network=self.settings.network_name
+            )
         )
         self.events = EventJournal(self.bus)
+        # The network's Store (issue 8): SQLite alone, the shared JetStream KV on NATS.
+        store_backend: StoreBackend = (
+            KvStoreBackend(self.bus.jetstream, self.settings.store_bucket)
+            if isinstance(self.bus, NatsBus)
+            else DatabaseStoreBackend(self.database)
+        )
+        self.store = Store(store_backend)
         self.zmq_hub = ZmqHub(
             self.bus,
             service_name(self.settings.machine_name, "Hub"),
@@ -155,6 +175,24 @@ class Node:
             self.fleet.images.hubs[camera.device.name] = camera.hubs["CAM_A"]
             for stream, hub in camera.hubs.items():
                 self.rtsp.sources.register(f"/cameras/{mxid}/{stream}", hub)
+        # Issue 8, remote faces: this node's devices served to other nodes (Execute
+        # calls), the other nodes' devices discovered through presence, and the Gateway's
+        # own listener.
+        self.device_server = DeviceServer(
+            self.bus, service_name(self.settings.machine_name, DEVICE_SERVER), lambda: self.devices
+        )
+        self.presence.describe(self.control_unit.name, c2_profile())
+        for mxid, camera in self.stereo.cameras.items():
+            self.presence.describe(camera.device.name, stereo_profile(mxid, camera.model))
+        self.remote = RemoteNodes(
+            self.bus, self.settings.machine_name, self.clock, timeout=self.settings.remote_timeout
+        )
+        self.remote.listeners.append(self._list_remote_device)
+        self.gateway_listener = GatewayListener(
+            self.settings.gateway_host,
+            self.settings.gateway_port,
+            enabled=self.settings.gateway_listener,
+        )
         self.recording = RecordingService(
             self.settings,
             self.control_unit,
@@ -165,6 +203,28 @@ class Node:
             self.events,
             self.clock,
         )
+        # The dashboard's plots: temperatures, pressures and storage over the last hour.
+        self.history = ReadingHistory(self.bus, self.clock)
+
+        # Issue 11: the MQTT bridge (--mqtt) with Home Assistant discovery; None when off.
+        self.mqtt = build_bridge(
+            self.settings,
+            self.bus,
+            permission_policy,
+            self.control_unit,
+            [(camera.device, camera.model.name) for camera in self.stereo.cameras.values()],
+            self.fleet.images.hubs,
+        )
+
+    async def _close_viewers(self) -> None:
+        """Graceful shutdown, first step: complete the recording segments (index rows
+        closed), then end every live viewer's response, before the listeners close."""
+        await self.recording.stop()
+        hubs = [*self.media.hubs]
+        for camera in self.stereo.cameras.values():
+            hubs.extend(camera.hubs.values())
+        for hub in hubs:
+            hub.close_viewers()
 
     def _local_services(self) -> list[LocalService]:
         """The services this node announces on the network."""
@@ -172,8 +232,14 @@ class Node:
         built_in = [
             LocalService(service_name(machine, "Gateway"), "gateway"),
             LocalService(self.zmq_hub.service, "hub"),
+            LocalService(self.device_server.name, DEVICE_SERVER_KIND),
         ]
+        built_in.append(LocalService(self.store.name, "store"))
         return [*(LocalService(device.name, "device") for device in self.devices), *built_in]
+
+    async def _list_remote_device(self, device: RemoteDevice) -> None:
+        """A device of another node appears in this node's fleet registry."""
+        await self.fleet.registry.add_remote(device, lambda: self.presence.is_online(device.name))
 
     async def start(self) -> InitialCredentials:
         """Start every part; returns the secrets created on this start (shown once)."""
@@ -188,25 +254,39 @@ class Node:
         )
         await self.bus.start()
         await self.zmq_hub.start()
+        await self.store.start(self.bus)
         await self.identity.start()
         await self.authenticator.start()
         await self.maintenance_switch.start()
         await self.control_unit.start()
         self.c2_fanout.start()
+        await self.remote.start()
         await self.presence.start()
         await self.media.start()
         await self.stereo.start()
+        await self.device_server.start()
         await self.listeners.start()
+        await self.gateway_listener.start()
         await self.rtsp.start()
         self.rtsp.learn_initial(credentials)
         await self.fleet.start(self.devices)
         await self.recording.start()
+        self.history.start(self.devices)
+        if self.mqtt is not None:
+            await self.mqtt.start()
         log.info(
             "node %s started with device %s", self.settings.machine_name, self.control_unit.name
         )
         return credentials
 
     async def stop(self) -> None:
+        if self.mqtt is not None:
+            await self.mqtt.stop()
+        await self._close_viewers()
+        await self.gateway_listener.stop()
+        await self.device_server.stop()
+        await self.remote.stop()
+        self.history.stop()
         await self.stereo.stop()
         await self.rtsp.stop()
         await self.listeners.stop()
@@ -220,5 +300,6 @@ class Node:
         await self.authenticator.stop()
         await self.identity.stop()
         await self.zmq_hub.stop()
+        await self.store.stop()
         await self.bus.stop()
         self.database.close()

@@ -63,8 +63,26 @@ class Settings(BaseModel):
         "local",
         description="message bus: 'local' (in-process) or a NATS URL such as nats://host:4222",
     )
+    db: SecretStr | None = Field(
+        None,
+        description="database URL: unset, SQLite at <data_dir>/camnet.sqlite3; "
+        "postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE for several nodes sharing "
+        "identity, fleet, events and the recordings' index",
+    )
+    webhook_gap_settle: float = Field(
+        10.0,
+        gt=0,
+        le=3600,
+        description="seconds the webhook outbox waits for a missing event id (a transaction "
+        "still in flight on PostgreSQL) before it counts it as rolled back",
+    )
     heartbeat_interval: float = Field(
         2.0, gt=0, description="seconds between presence heartbeats; offline after 3 missed"
+    )
+    store_bucket: str = Field(
+        "camnet-store",
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="JetStream KV bucket of the network Store (with a NATS bus)",
     )
     zmq_host: str = Field("127.0.0.1", description="address the ZeroMQ hub listens on")
     zmq_publish_port: int = Field(
@@ -75,6 +93,20 @@ class Settings(BaseModel):
     )
     zmq_max_attachment_bytes: int = Field(
         16 * 1024 * 1024, ge=0, description="largest attachment the ZeroMQ hub accepts"
+    )
+    network_name: str = Field(
+        "",
+        pattern=r"^[A-Za-z0-9_]{0,64}$",
+        description="name of the camnet network on the NATS server; nodes hear only "
+        "nodes of the same network (empty: the default network)",
+    )
+    gateway_host: str = Field("127.0.0.1", description="address the Gateway's own listener uses")
+    gateway_port: int = Field(
+        16208, ge=0, le=65535, description="the Gateway's own HTTP port (0: any free port)"
+    )
+    gateway_listener: bool = Field(True, description="serve the Gateway on its own port too")
+    remote_timeout: float = Field(
+        5.0, gt=0, description="seconds a request to a device on another node waits"
     )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="logging threshold"
@@ -97,6 +129,13 @@ class Settings(BaseModel):
     )
     ws_max_message_bytes: int = Field(
         1 << 20, ge=1024, le=1 << 30, description="largest WebSocket message accepted"
+    )
+    snapshot_timeout: float = Field(
+        10.0,
+        gt=0,
+        le=300,
+        description="seconds /camera.jpeg waits for a frame before answering 504 "
+        "(a camera whose read blocks must not hold requests forever)",
     )
     simulation_interval: float = Field(
         1.0, gt=0, le=60, description="seconds between simulated readings"
@@ -243,6 +282,52 @@ class Settings(BaseModel):
         description="mounted network shares offered as netStorages",
     )
 
+    # -- operations (issue 11) --
+    log_format: Literal["auto", "json", "text"] = Field(
+        "auto",
+        description="log lines: 'json' (one object per line), 'text' (for people), or "
+        "'auto': text on a terminal, JSON otherwise",
+    )
+    metrics_open: bool = Field(
+        False,
+        description="serve /metrics without credentials (default: a principal with the "
+        "'metrics' service is needed, e.g. an API key)",
+    )
+    mjpeg_max_viewers_per_stream: int = Field(
+        200, ge=1, le=100_000, description="MJPEG viewers one stream may have at once"
+    )
+    mjpeg_max_viewers_per_token: int = Field(
+        16,
+        ge=1,
+        le=100_000,
+        description="MJPEG streams one set of credentials (token, session) may watch at once",
+    )
+
+    # -- MQTT bridge and Home Assistant discovery (issue 11) --
+    mqtt: SecretStr | None = Field(
+        None,
+        description="MQTT broker of the bridge, mqtt://[USER:PASSWORD@]HOST[:PORT] "
+        "(unset: no bridge)",
+    )
+    mqtt_prefix: str = Field(
+        "camnet", description="topic prefix: {prefix}/{device}/{variable}, …/set, …/error"
+    )
+    mqtt_discovery_prefix: str = Field(
+        "homeassistant", description="Home Assistant's discovery prefix"
+    )
+    mqtt_permissions: list[str] | None = Field(
+        None,
+        description="actions the bridge's principal holds in the default account, e.g. "
+        "c2:state.light0:write, streams:cameras:read (default: the API-User's c2 actions "
+        "and streams:cameras:read)",
+    )
+    mqtt_image_interval: float = Field(
+        10.0, ge=0, le=86400, description="seconds between camera JPEGs on MQTT (0: none)"
+    )
+    mqtt_reconnect_interval: float = Field(
+        2.0, gt=0, le=600, description="seconds between attempts to reach the MQTT broker"
+    )
+
     @field_validator("api_addr")
     @classmethod
     def _check_api_addr(cls, value: str) -> str:
@@ -256,6 +341,16 @@ class Settings(BaseModel):
     def _check_bus(cls, value: str) -> str:
         if value != "local" and not value.startswith(("nats://", "tls://")):
             raise ValueError("expected 'local' or a NATS URL (nats://HOST:PORT)")
+        return value
+
+    @field_validator("db")
+    @classmethod
+    def _check_db(cls, value: SecretStr | None) -> SecretStr | None:
+        url = value.get_secret_value() if value is not None else ""
+        if value is not None and not url.startswith(
+            ("postgresql://", "postgresql+psycopg://", "postgres://", "sqlite:///")
+        ):
+            raise ValueError("expected postgresql://USER@HOST:PORT/DATABASE or sqlite:///PATH")
         return value
 
     @field_validator("machine_name")
@@ -278,6 +373,36 @@ class Settings(BaseModel):
         unknown = [name for name in value if name not in c2_schema()]
         if unknown:
             raise ValueError(f"unknown c2 variables: {', '.join(unknown)}")
+        return value
+
+    @field_validator("mqtt")
+    @classmethod
+    def _check_mqtt(cls, value: SecretStr | None) -> SecretStr | None:
+        from camnet.network.mqtt_topics import BrokerUrl
+
+        if value is not None:
+            BrokerUrl.parse(value.get_secret_value())
+        return value
+
+    @field_validator("mqtt_prefix", "mqtt_discovery_prefix")
+    @classmethod
+    def _check_mqtt_prefix(cls, value: str) -> str:
+        from camnet.network.mqtt_topics import valid_prefix
+
+        if not valid_prefix(value):
+            raise ValueError("expected topic segments separated by / without + or #")
+        return value
+
+    @field_validator("mqtt_permissions", mode="before")
+    @classmethod
+    def _check_mqtt_permissions(cls, value: Any) -> Any:
+        from camnet.identity.actions import Action
+
+        if isinstance(value, str):  # CAMNET_MQTT_PERMISSIONS: comma-separated
+            value = [item.strip() for item in value.split(",") if item.strip()]
+        if isinstance(value, list):
+            for item in value:
+                Action.parse(str(item))
         return value
 
     @model_validator(mode="after")
@@ -303,6 +428,13 @@ class Settings(BaseModel):
     @property
     def database_path(self) -> Path:
         return self.data_dir / "camnet.sqlite3"
+
+    @property
+    def database_url(self) -> str:
+        """The database to open: ``db`` when set, else SQLite in the data directory."""
+        if self.db is not None:
+            return self.db.get_secret_value()
+        return f"sqlite:///{self.database_path}"
 
     @property
     def recording_dirs(self) -> list[Path]:

@@ -22,8 +22,9 @@ PASSWORD = "a-good-password"
 OLD_DEVICES = ("oldbox-Cam", "attic-Cam", "yard-Cam", "gate-Cam")
 
 
-def seed(data_dir: Path) -> None:
-    database = Database.open_sqlite(data_dir / "camnet.sqlite3")
+def seed(data_dir: Path, url: str | None = None) -> None:
+    """The accounts, users and old devices; in ``url``'s database when given."""
+    database = Database.open(url or f"sqlite:///{data_dir / 'camnet.sqlite3'}")
     try:
         AccountRepository(database.engine).ensure("default")
         AccountRepository(database.engine).ensure("other")

@@ -117,6 +117,7 @@ def test_a_broadcast_update_reaches_every_subscriber(clients: list[Client]) -> N
     ("topic", "extra", "reason"),
     [
         (b"{not json", (), "not JSON"),
+        (b"[" * 100_000, (), "not JSON"),  # deeper than Python's decoder goes (fuzz finding)
         (
             json.dumps({"Type": "Get", "Target": "hubnode-Nobody", "Source": "bad"}).encode(),
             (),

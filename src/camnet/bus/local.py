@@ -20,6 +20,7 @@ class _LocalSubscription:
     topic_filter: TopicFilter
     handler: Handler
     active: bool = field(default=True)
+    queue: str = ""
 
     def unsubscribe(self) -> None:
         if self.active:
@@ -52,8 +53,13 @@ class LocalBus:
     def publish_nowait(self, envelope: Envelope) -> None:
         """Deliver at once; available because this transport has no I/O."""
         self.published += 1
+        served: set[str] = set()
         for subscription in tuple(self._subscriptions):
             if subscription.active and subscription.topic_filter.matches(envelope.topic):
+                if subscription.queue:
+                    if subscription.queue in served:
+                        continue
+                    served.add(subscription.queue)
                 try:
                     subscription.handler(envelope)
                 except Exception:
@@ -63,6 +69,18 @@ class LocalBus:
 
     def subscribe(self, topic_filter: TopicFilter, handler: Handler) -> _LocalSubscription:
         subscription = _LocalSubscription(self, topic_filter, handler)
+        self._subscriptions.append(subscription)
+        return subscription
+
+    def subscribe_queue(
+        self, topic_filter: TopicFilter, queue: str, handler: Handler
+    ) -> _LocalSubscription:
+        """Join a queue group: each matching envelope goes to one member of the group only.
+
+        In one process there is one member per group that matters (the first still
+        subscribed), the same outcome a NATS queue group gives across processes.
+        """
+        subscription = _LocalSubscription(self, topic_filter, handler, queue=queue)
         self._subscriptions.append(subscription)
         return subscription
 

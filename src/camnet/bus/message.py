@@ -55,6 +55,20 @@ def variable_of(name: str) -> str | None:
     return rest
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def loads(data: str | bytes) -> Any:
+    """Strict JSON from outside the process: no ``NaN``/``Infinity`` (which JSON lacks and
+    other bus clients could not read back), and nesting too deep for Python's decoder
+    is a MessageError like any other malformed input, not a RecursionError."""
+    try:
+        return json.loads(data, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
+        raise MessageError(f"not JSON: {exc}") from None
+
+
 _TOPIC_FIELDS: Final = (
     ("type", "Type"),
     ("target", "Target"),
@@ -178,10 +192,10 @@ class Envelope:
         if len(frames) not in (2, 3):
             raise MessageError(f"expected 2 or 3 frames, got {len(frames)}")
         try:
-            topic_json = json.loads(frames[0])
-            message_json = json.loads(frames[1])
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise MessageError(f"frame is not JSON: {exc}") from None
+            topic_json = loads(frames[0])
+            message_json = loads(frames[1])
+        except MessageError as exc:
+            raise MessageError(f"frame is {exc}") from None
         return cls(
             topic=Topic.from_json(topic_json),
             message=Message.from_json(message_json),

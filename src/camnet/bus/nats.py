@@ -27,11 +27,12 @@ import nats
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription as NatsSubscription
+from nats.js.client import JetStreamContext
 
 from camnet.bus.base import Handler
 from camnet.bus.filters import TopicFilter
 from camnet.bus.message import Envelope, MessageError
-from camnet.bus.subjects import pattern_of, subject_of
+from camnet.bus.subjects import pattern_of, root_of, subject_of
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ class _NatsSubscription:
     handler: Handler
     ready: asyncio.Task[NatsSubscription] | None = None
     active: bool = field(default=True)
+    queue: str = ""
 
     def unsubscribe(self) -> None:
         if not self.active:
@@ -77,8 +79,13 @@ class _NatsSubscription:
 class NatsBus:
     """Publish, subscribe with wildcards and request/reply over a NATS server."""
 
-    def __init__(self, url: str, node_name: str = "local", connect_timeout: float = 2.0) -> None:
+    def __init__(
+        self, url: str, node_name: str = "local", connect_timeout: float = 2.0, network: str = ""
+    ) -> None:
+        """``network``: the network's name; nodes hear only nodes of the same network
+        (``subjects.root_of``). Empty: the default network."""
         self.url = url
+        self._root = root_of(network)
         self._node_name = node_name
         self._connect_timeout = connect_timeout
         self._client: Client | None = None
@@ -117,7 +124,7 @@ class NatsBus:
         client = self._require_client()
         await self._settle()
         self.published += 1
-        await client.publish(subject_of(envelope.topic), pack_frames(envelope.encode()))
+        await client.publish(subject_of(envelope.topic, self._root), pack_frames(envelope.encode()))
 
     def subscribe(self, topic_filter: TopicFilter, handler: Handler) -> _NatsSubscription:
         subscription = _NatsSubscription(self, topic_filter, handler)
@@ -125,6 +132,20 @@ class NatsBus:
         if self._client is not None:
             self._start_subscription(subscription)
         return subscription
+
+    def subscribe_queue(
+        self, topic_filter: TopicFilter, queue: str, handler: Handler
+    ) -> _NatsSubscription:
+        """Join a NATS queue group: the server hands each message to one member only."""
+        subscription = _NatsSubscription(self, topic_filter, handler, queue=queue)
+        self._subscriptions.append(subscription)
+        if self._client is not None:
+            self._start_subscription(subscription)
+        return subscription
+
+    def jetstream(self) -> JetStreamContext:
+        """JetStream on this bus's connection (the network Store keeps its KV bucket there)."""
+        return self._require_client().jetstream()
 
     async def request(self, envelope: Envelope, timeout: float = 5.0) -> Envelope:
         """Publish with a fresh reply inbox and ID; return the first reply targeted there."""
@@ -183,7 +204,11 @@ class NatsBus:
                 )
 
         task = asyncio.ensure_future(
-            client.subscribe(pattern_of(subscription.topic_filter), cb=deliver)
+            client.subscribe(
+                pattern_of(subscription.topic_filter, self._root),
+                queue=subscription.queue,
+                cb=deliver,
+            )
         )
         subscription.ready = task
         self._pending.add(task)

@@ -54,21 +54,29 @@ def _name_tokens(name: str) -> list[str]:
     return [escape_token(segment) for segment in name.split(".")] if name else [_EMPTY]
 
 
-def subject_of(topic: Topic) -> str:
+def root_of(network: str = "") -> str:
+    """The first subject token of a network: ``camnet`` for the default network, and
+    ``camnet-<network>`` (escaped) for a named one, so that several camnet networks share
+    one NATS server without hearing each other (one token: a wildcard of one network's
+    subscriber can never reach into another network's subjects)."""
+    return ROOT if not network else f"{ROOT}-{escape_token(network)}"
+
+
+def subject_of(topic: Topic, root: str = ROOT) -> str:
     """The subject an envelope with this topic is published on."""
-    head = [ROOT, escape_token(topic.type.value), escape_token(topic.target)]
+    head = [root, escape_token(topic.type.value), escape_token(topic.target)]
     head.append(escape_token(topic.source))
     return ".".join([*head, *_name_tokens(topic.name)])
 
 
-def pattern_of(topic_filter: TopicFilter) -> str:
+def pattern_of(topic_filter: TopicFilter, root: str = ROOT) -> str:
     """The subject pattern that carries at least every envelope the filter matches."""
 
     def field_token(value: str | None) -> str:
         return "*" if value is None else escape_token(value)
 
     head = [
-        ROOT,
+        root,
         "*" if topic_filter.type is None else escape_token(topic_filter.type.value),
         field_token(topic_filter.target),
         field_token(topic_filter.source),

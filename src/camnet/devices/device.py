@@ -14,31 +14,25 @@ simulation), a change goes validate → apply to the device → commit → publi
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from camnet.bus.base import Bus
-from camnet.bus.filters import TopicFilter
-from camnet.bus.message import Envelope, Message, MessageType, Topic, update, variable_of
+from camnet.bus.message import Envelope, Message, MessageType, Topic, update
 from camnet.clock import Clock, SystemClock
 from camnet.events import Event, EventJournal, EventKind
-from camnet.state.coerce import CoercionError, from_json, saturate
+from camnet.network.service import Service, WriteRefused
+from camnet.ops.logs import device as device_log_context
+from camnet.state.coerce import from_json, saturate
 from camnet.state.schema import JsonValue, Kind, Schema, Variable
+from camnet.store.database import StoreBusy
 from camnet.store.settings_store import SettingsStore
 
 log = logging.getLogger(__name__)
 
-
-class WriteRefused(Exception):
-    """A write that is well-formed but that the device cannot take in its current state."""
-
-    def __init__(self, variable: str, reason: str) -> None:
-        super().__init__(f"{variable}: {reason}")
-        self.variable = variable
-        self.reason = reason
+__all__ = ["Behaviour", "Device", "Operation", "Read", "Staging", "Write", "WriteRefused"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +101,16 @@ def absolute_value(variable: Variable, change: JsonValue, current: JsonValue) ->
     return float(saturate(variable, float(current) + float(change)))
 
 
-class Device:
+class Device(Service):
+    """A camera (or any hardware) on the network: a ``Service`` whose data is a schema of
+    typed variables and whose every change goes through ``execute``.
+
+    The message protocol (Get, Set, Call, the error Log) is ``Service``'s; what a device
+    adds is its own write path (settings committed to the node's database with their
+    events) and a behaviour that makes it act like hardware. The node announces its
+    devices (presence), and their settings live in the node's database, not the Store.
+    """
+
     def __init__(
         self,
         name: str,
@@ -120,49 +123,28 @@ class Device:
     ) -> None:
         """``journal``: where changes of writable variables are recorded as ``state``
         events, in the same transaction as the persisted values (None: no events)."""
-        self.name = name
+        super().__init__(name, kind="device", store=None, announce=False)
         self._journal = journal
         self._clock = clock or SystemClock()
         self.schema = schema
         self._bus = bus
         self._settings = settings
         self._behaviour = behaviour
-        self._state: dict[str, JsonValue] = schema.defaults()
-        self._lock = asyncio.Lock()
-        self._tasks: list[asyncio.Task[None]] = []
-        self._subscriptions: list[Any] = []
+        self._state = schema.defaults()
 
-    @property
-    def state(self) -> Mapping[str, JsonValue]:
-        return self._state
-
-    def snapshot(self, names: Iterable[str]) -> dict[str, JsonValue]:
-        return {name: self._state[name] for name in names}
-
-    async def start(self) -> None:
+    async def start(self, bus: Bus | None = None) -> None:
         stored = await self._settings.load(self.name)
         for name, value in stored.items():
             variable = self.schema.get(name)
             if variable is not None and variable.persisted:
                 self._state[name] = value
         self._state.update(self._behaviour.initial_state())
-        self._subscriptions.append(
-            self._bus.subscribe(TopicFilter(target=self.name), self._on_request)
-        )
+        await super().start(bus)
         self._tasks.append(asyncio.create_task(self._run_behaviour(), name=f"{self.name}-sim"))
 
-    async def stop(self) -> None:
-        for subscription in self._subscriptions:
-            subscription.unsubscribe()
-        self._subscriptions.clear()
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks.clear()
-
     async def _run_behaviour(self) -> None:
+        # Records the behaviour logs carry this device's name (camnet.ops.logs).
+        device_log_context.set(self.name)
         try:
             await self._behaviour.run(self)
         except asyncio.CancelledError:
@@ -208,7 +190,13 @@ class Device:
                 for name, value in changed.items()
                 if self.schema[name].writable
             ]
-        stored = await self._settings.save(self.name, persisted, events)
+        try:
+            stored = await self._settings.save(self.name, persisted, events)
+        except StoreBusy as exc:  # nothing stored, nothing applied: the faces answer 503
+            # surface.py imports this module, hence the late import.
+            from camnet.devices.surface import DeviceUnavailable
+
+            raise DeviceUnavailable(self.name, f"cannot store the change now: {exc}") from None
         self._state.update(changed)
         for name, value in changed.items():
             await self._bus.publish(update(self.name, name, value))
@@ -224,7 +212,7 @@ class Device:
 
     async def notify(self, variable: str, message: str) -> None:
         """A Log message on the bus saying why a write did not take effect."""
-        log.info("%s: %s: %s", self.name, variable, message)
+        log.info("%s: %s: %s", self.name, variable, message, extra={"device": self.name})
         await self._bus.publish(
             Envelope(
                 Topic(MessageType.LOG, source=self.name, name=f"Notification.{variable}"),
@@ -232,71 +220,13 @@ class Device:
             )
         )
 
-    def _on_request(self, envelope: Envelope) -> None:
-        """Answer Get and Set addressed to this service over the bus."""
-        if envelope.topic.type is MessageType.GET:
-            self._answer_get(envelope)
-        elif envelope.topic.type is MessageType.SET:
-            task = asyncio.create_task(self._apply_set(envelope))
-            self._tasks.append(task)
-            task.add_done_callback(self._forget_task)
+    def coerce(self, variable: Variable, value: JsonValue) -> JsonValue:
+        return from_json(variable, value)
 
-    def _forget_task(self, task: asyncio.Task[None]) -> None:
-        with contextlib.suppress(ValueError):
-            self._tasks.remove(task)
+    async def write(self, variable: Variable, value: JsonValue) -> dict[str, JsonValue]:
+        """A Set from the network takes the one path every change takes."""
+        return await self.execute([Write(variable, value)])
 
-    def _reply_to(self, envelope: Envelope) -> str:
-        return envelope.topic.respond_to or envelope.topic.source
-
-    def _answer_get(self, envelope: Envelope) -> None:
-        name = variable_of(envelope.topic.name)
-        variable = self.schema.get(name) if name else None
-        value: JsonValue = "null"
-        if variable is not None and variable.readable:
-            value = self._state[variable.name]
-        reply = Envelope(
-            Topic(
-                MessageType.UPDATE,
-                target=self._reply_to(envelope),
-                source=self.name,
-                name=envelope.topic.name,
-                id=envelope.topic.id,
-            ),
-            Message(value=value),
-        )
-        self._publish_soon(reply)
-
-    def _publish_soon(self, envelope: Envelope) -> None:
-        task = asyncio.create_task(self._bus.publish(envelope))
-        self._tasks.append(task)
-        task.add_done_callback(self._forget_task)
-
-    async def _apply_set(self, envelope: Envelope) -> None:
-        name = variable_of(envelope.topic.name)
-        variable = self.schema.get(name) if name else None
-        reply_to = self._reply_to(envelope)
-        try:
-            if variable is None or not variable.writable:
-                raise WriteRefused(envelope.topic.name, "no writable variable of that name")
-            if not envelope.message.has_value:
-                raise WriteRefused(variable.name, "a Set needs a Value")
-            value = from_json(variable, envelope.message.value)
-            result = await self.execute([Write(variable, value)])
-        except (CoercionError, WriteRefused) as exc:
-            await self._bus.publish(
-                Envelope(
-                    Topic(
-                        MessageType.LOG,
-                        target=reply_to,
-                        source=self.name,
-                        name=envelope.topic.name,
-                        id=envelope.topic.id,
-                    ),
-                    Message(value={"level": "error", "message": str(exc)}),
-                )
-            )
-            return
-        if reply_to and variable.readable:
-            await self._bus.publish(
-                update(self.name, variable.name, result[variable.name], target=reply_to)
-            )
+    async def apply_reset(self, envelope: Envelope) -> None:
+        """Devices take no Reset over the bus (as before); their defaults are a setting."""
+        return None

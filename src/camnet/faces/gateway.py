@@ -30,7 +30,7 @@ from starlette.routing import Route
 
 from camnet.bus.base import Bus
 from camnet.bus.filters import TopicFilter
-from camnet.bus.message import Envelope, Message, MessageError, MessageType, Topic
+from camnet.bus.message import Envelope, Message, MessageError, MessageType, Topic, loads
 from camnet.faces.identity.errors import ApiError
 from camnet.identity.gate import principal_of
 from camnet.identity.permissions import DEFAULT_ACCOUNT
@@ -54,8 +54,8 @@ class GatewayConfig:
 def parse_query_value(text: str) -> Any:
     """A query value JSON-decoded when it parses (``true``, ``3``, ``{"a":1}``), else text."""
     try:
-        return json.loads(text)
-    except ValueError:
+        return loads(text)
+    except MessageError:
         return text
 
 
@@ -175,9 +175,9 @@ async def _envelope_of(request: Request, max_body_bytes: int) -> Envelope:
     if len(body) > max_body_bytes:
         raise ApiError(413, f"the body is over {max_body_bytes} bytes")
     try:
-        decoded = json.loads(body)
-    except ValueError as exc:
-        raise MessageError(f"the body is not JSON: {exc}") from None
+        decoded = loads(body)
+    except MessageError as exc:
+        raise MessageError(f"the body is {exc}") from None
     return envelope_from_body(decoded)
 
 

@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 import uuid as uuidlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -30,6 +30,7 @@ from camnet.bus.filters import TopicFilter
 from camnet.bus.message import BROADCAST, Envelope, MessageType, state_name, variable_of
 from camnet.clock import Clock
 from camnet.devices.device import Device
+from camnet.devices.surface import DeviceSurface
 from camnet.events import Event, EventJournal, EventKind, StoredEvent, append_event
 from camnet.fleet.tables import fleet_devices
 from camnet.identity.permissions import DEFAULT_ACCOUNT
@@ -88,7 +89,7 @@ def iso(epoch: float) -> str:
     return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _online(device: Device) -> bool:
+def _online(device: DeviceSurface) -> bool:
     heads = [device.state[name] for name in PRESENCE if name in device.schema]
     return not heads or any(bool(value) for value in heads)
 
@@ -106,6 +107,38 @@ class Registry:
         self._pending: list[Event] = []
         self._wake = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
+        self._remote: dict[str, tuple[DeviceSurface, Callable[[], bool]]] = {}
+        """Devices of other nodes (name → device, whether presence hears its node)."""
+
+    async def add_remote(self, device: DeviceSurface, reachable: Callable[[], bool]) -> None:
+        """List a device of another node: a row of this node's registry (created once,
+        so it keeps its uuid), online while presence hears its node and it has a head.
+        Its journal events (and so its webhooks) come from the node that serves it."""
+        if device.name in self._devices or device.name in self._remote:
+            return
+        await self._database.run(self._ensure_rows, [device.name], self._clock.now())
+        self._remote[device.name] = (device, reachable)
+        self._refreshed[device.name] = self._clock.now()
+        self._subscriptions.append(
+            self._bus.subscribe(
+                TopicFilter(
+                    type=MessageType.UPDATE,
+                    source=device.name,
+                    target=BROADCAST,
+                    name=state_name("*"),
+                ),
+                self._on_remote_update,
+            )
+        )
+
+    def _on_remote_update(self, envelope: Envelope) -> None:
+        self._refreshed[envelope.topic.source] = self._clock.now()
+
+    def _is_online(self, service: str) -> bool:
+        if service in self._devices:
+            return self._online.get(service, False)
+        remote = self._remote.get(service)
+        return remote is not None and remote[1]() and _online(remote[0])
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -235,7 +268,7 @@ class Registry:
             account=m["account"],
             version=m["version"],
             refreshed=self._refreshed.get(service, m["created_at"]),
-            is_online=self._online.get(service, False) and service in self._devices,
+            is_online=self._is_online(service),
         )
 
     def _all(self) -> list[DeviceRecord]:

@@ -58,6 +58,8 @@ class FleetService:
             timeout=settings.webhook_timeout,
             concurrency=settings.webhook_concurrency,
             keepalive_interval=settings.webhook_keepalive_interval,
+            node=settings.machine_name,
+            gap_settle=settings.webhook_gap_settle,
         )
 
     async def start(self, devices: Sequence[Device]) -> None:

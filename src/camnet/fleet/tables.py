@@ -63,6 +63,7 @@ webhooks = Table(
     Column("from_event", Integer, nullable=False),
     Column("disabled_reason", Text, nullable=True),
     Column("created_at", Float, nullable=False),
+    Column("keepalive_at", Float, nullable=True),
 )
 
 webhook_deliveries = Table(
@@ -76,6 +77,7 @@ webhook_deliveries = Table(
     Column("attempts", Integer, nullable=False),
     Column("next_attempt_at", Float, nullable=False),
     Column("created_at", Float, nullable=False),
+    Column("claimed_by", String(64), nullable=True),
     UniqueConstraint("webhook_id", "event_id", name="uq_webhook_deliveries_event"),
 )
 

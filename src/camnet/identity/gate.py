@@ -24,11 +24,13 @@ from starlette.routing import Match, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
+from camnet.identity.browser import COOKIE_NAME, WEBSOCKET, cookie_session
 from camnet.identity.permissions import Principal
 from camnet.identity.policy import Policy
 from camnet.identity.ratelimit import FixedWindowLimiter
 
 PRINCIPAL_KEY: Final = "camnet.principal"
+_BROWSER_HEADERS: Final = frozenset({b"cookie", b"origin", b"host", b"x-camnet-csrf"})
 
 
 Refusal = Callable[[int, str, str, Mapping[str, str]], Response]
@@ -122,7 +124,7 @@ class Gate:
                 "unauthorized",
                 "valid credentials required: a bearer token, an API key, or the c2 query "
                 "token or HTTP Basic",
-                {"WWW-Authenticate": 'Basic realm="camnet", charset="UTF-8"'},
+                {"WWW-Authenticate": _challenge(scope)},
             )
             await _answer(scope, receive, send, refusal)
             return
@@ -154,11 +156,14 @@ class Gate:
 
     async def _principal(self, scope: Scope) -> Principal | None:
         authorization = api_key = None
+        browser: dict[str, str] = {}
         for key, value in scope["headers"]:
             if key == b"authorization":
                 authorization = value.decode("latin-1")
             elif key == b"x-api-key":
                 api_key = value.decode("latin-1")
+            elif key in _BROWSER_HEADERS:
+                browser.setdefault(key.decode("latin-1"), value.decode("latin-1"))
         query: dict[str, str] = {}
         raw = scope.get("query_string", b"")
         if raw:
@@ -169,7 +174,17 @@ class Gate:
                     query.setdefault(name, value)
             except ValueError:
                 return None
-        return await self.config.policy.principal(authorization, api_key, query)
+        method = WEBSOCKET if scope["type"] == "websocket" else str(scope.get("method", "GET"))
+        cookie = cookie_session(browser, method)
+        return await self.config.policy.principal(authorization, api_key, query, cookie)
+
+
+def _challenge(scope: Scope) -> str:
+    """Basic, except for the dashboard's own requests (they carry ``X-Camnet-CSRF``): a
+    Basic challenge makes a browser stop a script's request to ask for a password."""
+    if any(key == b"x-camnet-csrf" for key, _ in scope["headers"]):
+        return f'Cookie realm="camnet", cookie-name="{COOKIE_NAME}"'
+    return 'Basic realm="camnet", charset="UTF-8"'
 
 
 async def _answer(scope: Scope, receive: Receive, send: Send, response: Response) -> None:

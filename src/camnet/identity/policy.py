@@ -18,10 +18,12 @@ from typing import Final
 
 from camnet.identity.apikeys import KEY_PREFIX
 from camnet.identity.authenticator import Authenticator, c2_credentials
+from camnet.identity.browser import CookieSession
 from camnet.identity.permissions import Principal
 from camnet.identity.service import IdentityService
 
 _ACCESS_TOKEN: Final = re.compile(r"^[0-9a-f]{64}$")
+_C2_QUERY: Final = frozenset({"token", "password", "user"})
 
 
 class Policy:
@@ -30,7 +32,11 @@ class Policy:
         self.authenticator = authenticator
 
     async def principal(
-        self, authorization: str | None, api_key: str | None, query: Mapping[str, str]
+        self,
+        authorization: str | None,
+        api_key: str | None,
+        query: Mapping[str, str],
+        cookie: CookieSession | None = None,
     ) -> Principal | None:
         if authorization:
             scheme, _, value = authorization.strip().partition(" ")
@@ -43,6 +49,11 @@ class Policy:
                 return await self.identity.api_key(value)
         if api_key:
             return await self.identity.api_key(api_key.strip())
+        if cookie is not None and not authorization and not _C2_QUERY.intersection(query):
+            if not cookie.trusted:
+                return None
+            session = await self.identity.access_session(cookie.token)
+            return session.principal if session else None
         token = query.get("token")
         if token and "user" not in query and not (authorization or "").lower().startswith("basic"):
             if token.startswith(KEY_PREFIX):

@@ -167,11 +167,11 @@ class IdentityService:
         )
 
     def _count_changes(self) -> tuple[object, ...]:
-        from sqlalchemy import func
+        from sqlalchemy import Integer, cast, func
 
         with self._database.engine.connect() as connection:
             clients = connection.execute(
-                select(func.count(), func.sum(tables.clients.c.enabled))
+                select(func.count(), func.sum(cast(tables.clients.c.enabled, Integer)))
             ).one()
             keys = connection.execute(
                 select(func.count(), func.count(tables.api_keys.c.revoked_at))
@@ -435,6 +435,14 @@ class IdentityService:
             self.tokens.revoke_family(record.family, now)
         else:
             self.tokens.revoke(record.id, now)
+        return True
+
+    def revoke_presented(self, token: str) -> bool:
+        """Sign-out: the holder of an access token ends it (holding it proves it is theirs)."""
+        record = self.tokens.find(token)
+        if record is None or record.kind != "access" or record.revoked_at is not None:
+            return False
+        self.tokens.revoke(record.id, self.clock.now())
         return True
 
     async def revoke(

@@ -84,6 +84,8 @@ class HubCounters:
     published: int = 0
     starts: int = 0
     """Times the worker thread started (one per run from first to last consumer)."""
+    skipped: int = 0
+    """Frames MJPEG viewers missed because they were slower than the stream (summed)."""
 
 
 class StreamHub:
@@ -97,6 +99,8 @@ class StreamHub:
         self._thread: threading.Thread | None = None
         self._wake = threading.Event()
         self._closed = False
+        self._closing = False
+        """Shutting down: every consumer is told ``HubStopped`` (capture may still run)."""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._waiters: list[asyncio.Future[EncodedFrame]] = []
         self._sequence = 0
@@ -133,6 +137,15 @@ class StreamHub:
         thread = self._thread
         if thread is not None:
             await asyncio.to_thread(thread.join, 10)
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_exception(HubStopped(self.name))
+
+    def close_viewers(self) -> None:
+        """Graceful shutdown: every consumer ends now (``HubStopped``), so a live viewer
+        gets the end of its response instead of a cut connection; the hub is not reused."""
+        self._closing = True
         waiters, self._waiters = self._waiters, []
         for waiter in waiters:
             if not waiter.done():
@@ -186,6 +199,8 @@ class StreamHub:
     async def newer_than(self, sequence: int, generation: int = 0) -> EncodedFrame:
         """The newest frame after ``sequence`` made with at least ``generation``
         (the caller must be consuming)."""
+        if self._closing:
+            raise HubStopped(self.name)
         frame = self.latest
         while frame is None or frame.sequence <= sequence or frame.generation < generation:
             if self._closed:

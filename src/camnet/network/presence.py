@@ -13,8 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from camnet.bus.base import Bus, Subscription
@@ -42,6 +42,8 @@ class ServiceInfo:
     interval: float
     last_seen: float
     """Monotonic time of the last ``Self`` heard."""
+    details: Mapping[str, Any] = field(default_factory=dict)
+    """The other members of the ``Self`` value (a device's ``Profile``, ``Mxid``…)."""
 
     def online(self, now: float) -> bool:
         return now - self.last_seen <= MISSED_BEATS * self.interval
@@ -55,12 +57,23 @@ class ServiceInfo:
         }
 
 
+SELF_KEYS: Final = frozenset({"Machine", "Kind", "Interval"})
+
+
 def self_message(
-    service: LocalService, machine: str, interval: float, target: str = BROADCAST, id: str = ""
+    service: LocalService,
+    machine: str,
+    interval: float,
+    target: str = BROADCAST,
+    id: str = "",
+    details: Mapping[str, Any] | None = None,
 ) -> Envelope:
+    """``details``: more members of the value, for what a service wants others to know
+    of it (a device's profile, so another node can serve it; see docs/network.md)."""
+    value = {**(details or {}), "Machine": machine, "Kind": service.kind, "Interval": interval}
     return Envelope(
         Topic(MessageType.SELF, target=target, source=service.name, name="Self", id=id),
-        Message(value={"Machine": machine, "Kind": service.kind, "Interval": interval}),
+        Message(value=value),
     )
 
 
@@ -84,6 +97,11 @@ class Presence:
         self._subscriptions: list[Subscription] = []
         self._task: asyncio.Task[None] | None = None
         self._replies: set[asyncio.Task[None]] = set()
+        self._details: dict[str, dict[str, Any]] = {}
+
+    def describe(self, service: str, details: Mapping[str, Any]) -> None:
+        """Extra members of a local service's ``Self`` value (added to the three fixed ones)."""
+        self._details[service] = {k: v for k, v in details.items() if k not in SELF_KEYS}
 
     async def start(self) -> None:
         self._subscriptions = [
@@ -130,7 +148,10 @@ class Presence:
 
     async def _announce(self, target: str = BROADCAST, id: str = "") -> None:
         for service in self._local():
-            await self._bus.publish(self_message(service, self.machine, self.interval, target, id))
+            details = self._details.get(service.name)
+            await self._bus.publish(
+                self_message(service, self.machine, self.interval, target, id, details)
+            )
 
     def _on_self(self, envelope: Envelope) -> None:
         value = envelope.message.value if envelope.message.has_value else None
@@ -141,8 +162,9 @@ class Presence:
             return
         if not isinstance(interval, int | float) or interval <= 0:
             return
+        details = {k: v for k, v in value.items() if k not in SELF_KEYS}
         self._directory[envelope.topic.source] = ServiceInfo(
-            envelope.topic.source, machine, kind, float(interval), self._clock.monotonic()
+            envelope.topic.source, machine, kind, float(interval), self._clock.monotonic(), details
         )
 
     def _on_identify(self, envelope: Envelope) -> None:
@@ -156,7 +178,14 @@ class Presence:
         async def answer() -> None:
             for service in chosen:
                 await self._bus.publish(
-                    self_message(service, self.machine, self.interval, reply_to, envelope.topic.id)
+                    self_message(
+                        service,
+                        self.machine,
+                        self.interval,
+                        reply_to,
+                        envelope.topic.id,
+                        self._details.get(service.name),
+                    )
                 )
 
         task = asyncio.create_task(answer())

@@ -26,7 +26,7 @@ from camnet.recording import retention
 
 _SEGMENTS: Final = (
     'SELECT storage, id, start, "end", size FROM recordings '
-    "WHERE kind = 'backup' AND open = 0 ORDER BY storage, start, id"
+    "WHERE kind = 'backup' AND NOT open ORDER BY storage, start, id"
 )
 _TAGS: Final = "SELECT time FROM tags ORDER BY time"
 

@@ -62,6 +62,8 @@ class RecordingService:
         clock: Clock,
     ) -> None:
         self._settings = settings
+        self.retention_deleted = 0
+        """Backup segments retention deleted since start (read by /metrics)."""
         self._device = device
         self._media = media
         self._bus = bus
@@ -392,6 +394,7 @@ class RecordingService:
 
             files = await self._database.run(remove)
             await asyncio.to_thread(self._unlink, current, [f for _, _, f in files])
+            self.retention_deleted += len(files)
             log.info("Visual Backup deleted %d segments on %s", len(ids), storage.uuid)
         return decision
 

@@ -6,11 +6,12 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import select
 
 from camnet.events import Event, StoredEvent, append_event
 from camnet.store import tables
 from camnet.store.database import Database
+from camnet.store.portable import upsert
 
 
 class SettingsStore:
@@ -45,15 +46,15 @@ class SettingsStore:
         now = datetime.now(UTC)
         table = tables.settings
         with self._database.engine.begin() as connection:
-            if values:
-                connection.execute(
-                    delete(table).where(table.c.service == service, table.c.name.in_(list(values)))
-                )
-                connection.execute(
-                    insert(table),
-                    [
-                        {"service": service, "name": name, "value": value, "updated_at": now}
-                        for name, value in values.items()
-                    ],
-                )
+            # An upsert, not delete-then-insert: two nodes sharing PostgreSQL may save the
+            # same service's values at once, and neither may fail on the other's row.
+            upsert(
+                connection,
+                table,
+                [
+                    {"service": service, "name": name, "value": value, "updated_at": now}
+                    for name, value in values.items()
+                ],
+                ("service", "name"),
+            )
             return [append_event(connection, event) for event in events]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -127,7 +128,7 @@ recordings = Table(
     Column("file", String(255), nullable=False),
     Column("start", Float, nullable=False),
     Column("end", Float, nullable=False),
-    Column("size", Integer, nullable=False),
+    Column("size", BigInteger, nullable=False),
     Column("frames", Integer, nullable=False),
     Column("width", Integer, nullable=False),
     Column("height", Integer, nullable=False),
@@ -155,4 +156,13 @@ recording_calibration = Table(
     Column("settings", String(64), primary_key=True),
     Column("bytes", Float, nullable=False),
     Column("seconds", Float, nullable=False),
+)
+
+network_store = Table(
+    "network_store",
+    metadata,
+    Column("service", String(255), primary_key=True),
+    Column("state", JSON, nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )

@@ -22,8 +22,11 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from camnet.faces.c2.context import C2Context, authenticate, query_pairs
+from camnet.faces.c2.errors import C2Error
+from camnet.identity.gate import principal_of
 from camnet.media import mjpeg
 from camnet.media.hub import HubStopped, StreamHub
+from camnet.ops.limits import LimitReached
 
 NO_STORE = "no-store, no-cache, must-revalidate"
 
@@ -31,7 +34,14 @@ NO_STORE = "no-store, no-cache, must-revalidate"
 def camera_jpeg_route(context: C2Context, hub: StreamHub) -> Route:
     async def camera_jpeg(request: Request) -> Response:
         await authenticate(context, query_pairs(request.scope["query_string"]), request.headers)
-        frame = await hub.snapshot()
+        try:
+            frame = await asyncio.wait_for(hub.snapshot(), context.snapshot_timeout)
+        except TimeoutError:
+            raise C2Error(
+                504,
+                "camera_timeout",
+                f"the camera delivered no frame within {context.snapshot_timeout:g} s",
+            ) from None
         return Response(
             frame.jpeg,
             media_type="image/jpeg",
@@ -62,10 +72,32 @@ class MjpegStream:
         self._hub = hub
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        principal = principal_of(scope)
         if not self._context.device.state["mjpgStreamIsOpen"]:
-            await authenticate(
+            principal = await authenticate(
                 self._context, query_pairs(scope["query_string"]), Headers(scope=scope)
             )
+        viewers = self._context.viewers
+        if viewers is None:
+            await self._serve(scope, receive, send)
+            return
+        token = (principal.session or principal.user) if principal is not None else None
+        try:
+            watching = viewers.watching(self._hub.name, token)
+            watching.__enter__()
+        except LimitReached as refused:
+            status, code = (
+                (503, "stream_full")
+                if refused.limit == "mjpeg_viewers_per_stream"
+                else (429, "too_many_viewers")
+            )
+            raise C2Error(status, code, refused.message, headers={"Retry-After": "5"}) from None
+        try:
+            await self._serve(scope, receive, send)
+        finally:
+            watching.__exit__(None, None, None)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send(
             {
                 "type": "http.response.start",
@@ -85,6 +117,9 @@ class MjpegStream:
                 sequence = -1
                 while not gone.done():
                     frame = await self._hub.newer_than(sequence)
+                    if sequence >= 0 and frame.sequence > sequence + 1:
+                        # Frames this viewer missed (it was slower than the stream).
+                        self._hub.counters.skipped += frame.sequence - sequence - 1
                     sequence = frame.sequence
                     await send(frame.message)
         except HubStopped:

@@ -3,26 +3,34 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-from camnet.devices.device import Device
+from camnet.devices.surface import DeviceSurface
 from camnet.faces.c2.errors import C2Error, unauthorized
 from camnet.faces.c2.fanout import StateFanout
 from camnet.identity.authenticator import Authenticator
+from camnet.identity.browser import cookie_session
 from camnet.identity.permissions import DEFAULT_ACCOUNT, Principal
 from camnet.identity.policy import Policy
+
+if TYPE_CHECKING:
+    from camnet.ops.limits import ViewerLimits
 
 MAX_QUERY_FIELDS = 1000
 
 
 @dataclass(frozen=True, slots=True)
 class C2Context:
-    device: Device
+    device: DeviceSurface
     authenticator: Authenticator
     fanout: StateFanout
     max_body_bytes: int
     policy: Policy
+    viewers: ViewerLimits | None = None
+    """Caps on MJPEG viewers per stream and per token (issue 11); None: no caps."""
+    snapshot_timeout: float = 10.0
+    """Seconds ``/camera.jpeg`` waits for a frame (a hanging camera answers 504)."""
 
 
 def query_pairs(query_string: bytes) -> list[tuple[str, str]]:
@@ -34,14 +42,20 @@ def query_pairs(query_string: bytes) -> list[tuple[str, str]]:
         raise C2Error(400, "invalid_query", f"more than {MAX_QUERY_FIELDS} query fields") from None
 
 
-async def authenticate(context: C2Context, pairs: list[tuple[str, str]], headers: Any) -> Principal:
+async def authenticate(
+    context: C2Context, pairs: list[tuple[str, str]], headers: Any, method: str = "GET"
+) -> Principal:
     """Ask identity who this is; every c2 route goes through here. 401 when nobody, 404
-    for a principal of another account (this node's control unit is not theirs)."""
+    for a principal of another account (this node's control unit is not theirs).
+    ``method`` (``WEBSOCKET`` for an upgrade) decides the dashboard cookie's CSRF check."""
     first: dict[str, str] = {}
     for key, value in pairs:
         first.setdefault(key, value)
     principal = await context.policy.principal(
-        headers.get("authorization"), headers.get("x-api-key"), first
+        headers.get("authorization"),
+        headers.get("x-api-key"),
+        first,
+        cookie_session(headers, method),
     )
     if principal is None:
         raise unauthorized()

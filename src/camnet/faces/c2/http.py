@@ -7,6 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from camnet.devices.device import Read, WriteRefused
+from camnet.devices.surface import DeviceUnavailable
 from camnet.faces.c2.context import C2Context, authenticate, query_pairs
 from camnet.faces.c2.errors import C2Error, Problem
 from camnet.faces.c2.fanout import dumps
@@ -32,27 +33,34 @@ async def read_body(request: Request, limit: int) -> bytes:
 def c2_http_route(context: C2Context) -> Route:
     """A plain Starlette route: ``/api`` takes no FastAPI dependency injection, whose
     per-request cost was larger than the c2 handler itself (see docs/benchmarks.md)."""
-    schema = context.device.schema
 
     async def api(request: Request) -> Response:
-        pairs = query_pairs(request.scope["query_string"])
-        principal = await authenticate(context, pairs, request.headers)
-        if request.method == "POST":
-            body = await read_body(request, context.max_body_bytes)
-            # Query parameters other than credentials run before the body's members.
-            operations = query_operations(pairs, schema, principal.grant) + body_operations(
-                json_pairs(body), schema, principal.grant
-            )
-        else:
-            operations = query_operations(pairs, schema, principal.grant)
-        if not operations:
-            operations = [Read(tuple(principal.grant.readable(schema)))]
-        try:
-            result = await context.device.execute(operations)
-        except WriteRefused as exc:
-            raise C2Error(
-                400, "refused", f"{exc}; nothing was changed", [Problem(exc.variable, exc.reason)]
-            ) from None
-        return Response(dumps(result), media_type="application/json")
+        return await serve_api(context, request)
 
     return Route("/api", api, methods=["GET", "POST"], name="c2_api")
+
+
+async def serve_api(context: C2Context, request: Request) -> Response:
+    """One ``/api`` request to ``context.device``, wherever that device runs."""
+    schema = context.device.schema
+    pairs = query_pairs(request.scope["query_string"])
+    principal = await authenticate(context, pairs, request.headers, request.method)
+    if request.method == "POST":
+        body = await read_body(request, context.max_body_bytes)
+        # Query parameters other than credentials run before the body's members.
+        operations = query_operations(pairs, schema, principal.grant) + body_operations(
+            json_pairs(body), schema, principal.grant
+        )
+    else:
+        operations = query_operations(pairs, schema, principal.grant)
+    if not operations:
+        operations = [Read(tuple(principal.grant.readable(schema)))]
+    try:
+        result = await context.device.execute(operations)
+    except WriteRefused as exc:
+        raise C2Error(
+            400, "refused", f"{exc}; nothing was changed", [Problem(exc.variable, exc.reason)]
+        ) from None
+    except DeviceUnavailable as exc:
+        raise C2Error(503, "unavailable", f"{exc}; nothing is known to have changed") from None
+    return Response(dumps(result), media_type="application/json")

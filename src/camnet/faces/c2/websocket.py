@@ -10,10 +10,12 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from camnet.devices.device import Read, WriteRefused
+from camnet.devices.surface import DeviceUnavailable
 from camnet.faces.c2.context import C2Context, authenticate, query_pairs
 from camnet.faces.c2.errors import C2Error, Problem
 from camnet.faces.c2.fanout import SendText, StateClient
 from camnet.faces.c2.parsing import body_operations, json_pairs
+from camnet.identity.browser import WEBSOCKET
 from camnet.identity.permissions import Principal
 
 log = logging.getLogger(__name__)
@@ -31,31 +33,34 @@ def _text_sender(send: Send) -> SendText:
 
 
 def c2_websocket_route(context: C2Context) -> WebSocketRoute:
-    schema = context.device.schema
-
     async def api_socket(websocket: WebSocket, send: Send) -> None:
-        try:
-            principal = await authenticate(
-                context, query_pairs(websocket.scope["query_string"]), websocket.headers
-            )
-        except C2Error as exc:
-            await websocket.send_denial_response(exc.response())
-            return
-        await websocket.accept()
-        client = StateClient(_text_sender(send), principal.grant)
-        readable = principal.grant.readable(schema)
-        context.fanout.join(client, context.device.snapshot(readable))
-        try:
-            await _serve(websocket, context, client, principal)
-        except WebSocketDisconnect:
-            pass
-        finally:
-            context.fanout.leave(client)
+        await serve_socket(context, websocket, send)
 
-    return WebSocketRoute("/api", _RawSocketApp(api_socket), name="c2_api_socket")
+    return WebSocketRoute("/api", RawSocketApp(api_socket), name="c2_api_socket")
 
 
-class _RawSocketApp:
+async def serve_socket(context: C2Context, websocket: WebSocket, send: Send) -> None:
+    """One c2 WebSocket on ``context.device`` (whose changes ``context.fanout`` pushes)."""
+    try:
+        principal = await authenticate(
+            context, query_pairs(websocket.scope["query_string"]), websocket.headers, WEBSOCKET
+        )
+    except C2Error as exc:
+        await websocket.send_denial_response(exc.response())
+        return
+    await websocket.accept()
+    client = StateClient(_text_sender(send), principal.grant)
+    readable = principal.grant.readable(context.device.schema)
+    context.fanout.join(client, context.device.snapshot(readable))
+    try:
+        await _serve(websocket, context, client, principal)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        context.fanout.leave(client)
+
+
+class RawSocketApp:
     """An ASGI app (not a function, so Starlette passes the raw ``send`` through)."""
 
     def __init__(self, handler: Callable[[WebSocket, Send], Awaitable[None]]) -> None:
@@ -93,6 +98,10 @@ async def _serve(
                 400, "refused", f"{exc}; nothing was changed", [Problem(exc.variable, exc.reason)]
             )
             client.offer_text(error.text())
+            continue
+        except DeviceUnavailable as exc:
+            unavailable = C2Error(503, "unavailable", f"{exc}; nothing is known to have changed")
+            client.offer_text(unavailable.text())
             continue
         reads = {
             name: result[name] for op in operations if isinstance(op, Read) for name in op.names

@@ -85,3 +85,18 @@ CONFIG_UPDATES: Mapping[SensorKind, type[BaseModel]] = {
 class StreamInfo(BaseModel):
     name: str
     active: bool
+
+
+class Detail(BaseModel):
+    """This dialect's error body other than a 422: ``{"detail": "..."}``."""
+
+    detail: str
+
+
+class HouseError(BaseModel):
+    """The house error body of the policy point (401, 403, 429, 503 from the gate)."""
+
+    statusCode: int
+    error: str
+    message: str
+    validation: Any = None

@@ -34,14 +34,15 @@ from camnet.devices.profiles.stereo import (
     focus_variable,
     variable_name,
 )
+from camnet.devices.surface import DeviceUnavailable
 from camnet.faces.identity.errors import ApiError
 from camnet.faces.streams import models
 from camnet.faces.streams.video import video_response
 from camnet.identity.gate import principal_of
 from camnet.identity.permissions import DEFAULT_ACCOUNT
-from camnet.media.cameras import StereoCameras
+from camnet.media.camera_surface import CameraDirectory
+from camnet.media.camera_surface import CameraSurface as CameraStreams
 from camnet.media.image_formats import StillFormat
-from camnet.media.sensor_streams import CameraStreams
 from camnet.state.coerce import CoercionError, from_json
 from camnet.state.schema import JsonValue, Kind, Variable
 
@@ -71,7 +72,7 @@ class Forbidden(StreamsError):
         return ApiError(self.status, self.detail).response()
 
 
-def _camera(cameras: StereoCameras, request: Request, mxid: str, action: str) -> CameraStreams:
+def _camera(cameras: CameraDirectory, request: Request, mxid: str, action: str) -> CameraStreams:
     principal = principal_of(request.scope)
     if principal is None or not principal.permissions.has_tenant(DEFAULT_ACCOUNT):
         raise StreamsError(404, f"Camera {mxid} not found")
@@ -149,16 +150,42 @@ async def _execute(camera: CameraStreams, writes: Mapping[str, JsonValue]) -> No
         await device.execute(operations)
     except (CoercionError, WriteRefused) as exc:  # validated above: a device refusal
         raise StreamsError(409, str(exc)) from None
+    except DeviceUnavailable as exc:  # a camera of another node that does not answer
+        raise StreamsError(503, str(exc)) from None
+
+
+def _media_here(camera: CameraStreams, stream: str) -> None:
+    """Images of a camera of another node are served by that node, not over the bus."""
+    if stream not in camera.hubs:
+        raise StreamsError(
+            501, f"Camera {camera.mxid} is on another node: its images are served there"
+        )
 
 
 def _plain(value: Any) -> JsonValue:
     return list(value) if isinstance(value, tuple) else value
 
 
-def streams_router(cameras: StereoCameras) -> APIRouter:
+def _documented(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The error answers a route can give, for the OpenAPI document (schemathesis checks
+    every response against it): the gate's refusals in the house body, this dialect's
+    ``{"detail": ...}`` for the rest."""
+    house = {401, 403, 429}
+    return {
+        code: {"model": models.HouseError if code in house else models.Detail}
+        for code in sorted(house | {404, *codes})
+    }
+
+
+READS: Final = _documented()
+WRITES: Final = _documented(409, 503)
+MEDIA: Final = _documented(501, 503)
+
+
+def streams_router(cameras: CameraDirectory) -> APIRouter:
     router = APIRouter(prefix="/cameras/{mxid}/streams", tags=["streams"])
 
-    @router.get("/", name="streams_list", response_model=list[models.StreamInfo])
+    @router.get("/", name="streams_list", response_model=list[models.StreamInfo], responses=READS)
     async def list_all_streams(request: Request, mxid: Mxid) -> Any:
         camera = _camera(cameras, request, mxid, READ)
         return [
@@ -166,26 +193,38 @@ def streams_router(cameras: StereoCameras) -> APIRouter:
             for spec in camera.model.streams
         ]
 
-    @router.post("/{stream_name}/", name="streams_activate", status_code=201)
+    @router.post(
+        "/{stream_name}/",
+        name="streams_activate",
+        response_class=Response,
+        status_code=201,
+        responses=WRITES,
+    )
     async def activate_stream(request: Request, mxid: Mxid, stream_name: StreamName) -> Response:
         camera = _camera(cameras, request, mxid, WRITE)
         _stream(camera, stream_name)
         await _execute(camera, {active_variable(stream_name): True})
         return Response(status_code=201)
 
-    @router.delete("/{stream_name}/", name="streams_deactivate", status_code=202)
+    @router.delete(
+        "/{stream_name}/",
+        name="streams_deactivate",
+        response_class=Response,
+        status_code=202,
+        responses=WRITES,
+    )
     async def deactivate_stream(request: Request, mxid: Mxid, stream_name: StreamName) -> Response:
         camera = _camera(cameras, request, mxid, WRITE)
         _stream(camera, stream_name)
         await _execute(camera, {active_variable(stream_name): False})
         return Response(status_code=202)
 
-    @router.get("/{stream_name}/config", name="streams_config")
+    @router.get("/{stream_name}/config", name="streams_config", responses=READS)
     async def get_stream_config(request: Request, mxid: Mxid, stream_name: StreamName) -> Any:
         camera = _camera(cameras, request, mxid, READ)
         return _config(camera, _stream(camera, stream_name))
 
-    @router.post("/{stream_name}/config", name="streams_config_update")
+    @router.post("/{stream_name}/config", name="streams_config_update", responses=WRITES)
     async def update_stream_config(
         request: Request, mxid: Mxid, stream_name: StreamName, body: dict[str, Any]
     ) -> Any:
@@ -207,14 +246,20 @@ def streams_router(cameras: StereoCameras) -> APIRouter:
         return _config(camera, spec)
 
     @router.get(
-        "/{stream_name}/control", name="streams_control", response_model=models.SensorControl
+        "/{stream_name}/control",
+        name="streams_control",
+        response_model=models.SensorControl,
+        responses=READS,
     )
     async def get_stream_control(request: Request, mxid: Mxid, stream_name: StreamName) -> Any:
         camera = _camera(cameras, request, mxid, READ)
         return _control(camera, _stream(camera, stream_name))
 
     @router.post(
-        "/{stream_name}/control", name="streams_control_update", response_model=models.SensorControl
+        "/{stream_name}/control",
+        name="streams_control_update",
+        response_model=models.SensorControl,
+        responses=WRITES,
     )
     async def update_stream_control(
         request: Request,
@@ -249,7 +294,8 @@ def streams_router(cameras: StereoCameras) -> APIRouter:
         name="streams_still",
         response_class=Response,
         responses={
-            200: {"description": "Image bytes in the selected format", "content": {"image/*": {}}}
+            200: {"description": "Image bytes in the selected format", "content": {"image/*": {}}},
+            **MEDIA,
         },
     )
     async def capture_still_image(
@@ -260,19 +306,23 @@ def streams_router(cameras: StereoCameras) -> APIRouter:
     ) -> Response:
         camera = _camera(cameras, request, mxid, READ)
         _stream(camera, stream_name, active=True)
+        _media_here(camera, stream_name)
         data, media_type = await camera.still(stream_name, format or "jpeg")
         return Response(data, media_type=media_type, headers={"Cache-Control": "no-store"})
 
-    @router.get("/{stream_name}/video", name="streams_video", response_class=Response)
+    @router.get(
+        "/{stream_name}/video", name="streams_video", response_class=Response, responses=MEDIA
+    )
     async def stream_video(request: Request, mxid: Mxid, stream_name: StreamName) -> Response:
         camera = _camera(cameras, request, mxid, READ)
         _stream(camera, stream_name, active=True)
+        _media_here(camera, stream_name)
         return video_response(camera.hubs[stream_name])
 
     return router
 
 
-def include_streams(app: FastAPI, cameras: StereoCameras) -> None:
+def include_streams(app: FastAPI, cameras: CameraDirectory) -> None:
     """Mount the routes and this dialect's error body on ``app``."""
     app.include_router(streams_router(cameras))
 

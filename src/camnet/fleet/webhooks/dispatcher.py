@@ -5,7 +5,7 @@ is read, never the announcement) and by a short tick so that time-based work (re
 keepalives) follows the node's clock:
 
 - *fan*: turns new journal events into delivery rows (``outbox.fan_out``);
-- *send*: picks due deliveries and POSTs them concurrently (httpx, no redirects, 15 s
+- *send*: picks due deliveries and POSTs them concurrently (HTTP/1.1 over h11, no redirects, 15 s
   timeout), signed per Standard Webhooks with the webhook's ``data.headers`` and
   ``data.params`` added;
 - *record*: commits the outcomes in batches (delivery state and the attempts log).
@@ -15,12 +15,8 @@ sending and committing sends it again with the same ``webhook-id`` (at-least-onc
 receivers de-duplicate by that id). A failure holds the webhook back until its retry
 time, so a receiver that is down costs one failed request per round, not one per event.
 
-Requests go over *lanes*: a few ``httpx.AsyncClient`` with small keep-alive pools, chosen
-round-robin. One client with 64 connections spends most of its CPU matching waiting
-requests to connections (httpcore's pool walks every connection for every waiting request
-on every change: 107 req/s with 64 connections against 560 req/s with 2 on the 2-core
-bench machine, see docs/benchmarks.md); small pools keep that walk short while the lanes
-together still allow ``concurrency`` requests in flight.
+Requests go through ``transport.KeepAlivePool``: h11 over asyncio streams, keep-alive
+connections to the addresses the SSRF guard approved (see that module for why not httpx).
 """
 
 from __future__ import annotations
@@ -33,9 +29,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
-import httpx
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, update
 
 from camnet.bus.base import Bus, Subscription
 from camnet.bus.filters import TopicFilter
@@ -47,15 +43,17 @@ from camnet.fleet.tables import fleet_devices, webhook_attempts, webhook_deliver
 from camnet.fleet.webhooks import outbox, signing
 from camnet.fleet.webhooks.backoff import Backoff, retry_after
 from camnet.fleet.webhooks.ssrf import Guard, Refused
+from camnet.fleet.webhooks.transport import Destination, KeepAlivePool, TransportError
 from camnet.store.database import Database
+from camnet.store.gaps import GapCursor
 
 log = logging.getLogger(__name__)
 
-LANE_CONNECTIONS: Final = 2
-"""Keep-alive connections per lane (per host) at most; see the module docstring."""
 TICK: Final = 0.25
 """Seconds between looks at due retries when nothing woke the dispatcher (every new
 delivery and every recorded outcome wakes it at once)."""
+TARGET_SAFE: Final = "/?&=%:@!$'()*+,;~-._"
+"""Characters left as written in a request target; anything else is percent-encoded."""
 RESERVED_HEADERS: Final = frozenset(
     {
         "content-type",
@@ -101,6 +99,30 @@ def payload_body(due: outbox.Due) -> bytes:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def request_target(
+    url: str, addresses: list[str], params: list[tuple[str, str]]
+) -> tuple[Destination, bytes]:
+    """Where to connect and the request target (path and query) for ``url`` with
+    ``params`` merged into its query (a parameter of the same name is replaced)."""
+    parts = urlsplit(url)
+    scheme = parts.scheme
+    host = parts.hostname or ""
+    port = parts.port or (443 if scheme == "https" else 80)
+    query = parts.query
+    if params:
+        replaced = {name for name, _ in params}
+        kept = [
+            (name, value)
+            for name, value in parse_qsl(query, keep_blank_values=True)
+            if name not in replaced
+        ]
+        query = urlencode([*kept, *params])
+    target = quote((parts.path or "/") + (f"?{query}" if query else ""), safe=TARGET_SAFE)
+    authority = parts.netloc.rpartition("@")[2]
+    destination = Destination(scheme, host, port, tuple(addresses), authority.encode("idna"))
+    return destination, target.encode("ascii")
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -114,6 +136,8 @@ class Dispatcher:
         concurrency: int = 64,
         keepalive_interval: float = 600.0,
         wall: Callable[[], float] = time.time,
+        node: str = "camnet",
+        gap_settle: float = 10.0,
     ) -> None:
         self._database = database
         self._bus = bus
@@ -124,8 +148,13 @@ class Dispatcher:
         self._concurrency = concurrency
         self.keepalive_interval = keepalive_interval
         self._wall = wall
-        self._lanes: list[httpx.AsyncClient] = []
-        self._next_lane = 0
+        self._pool: KeepAlivePool | None = None
+        self.node = node
+        """Who leases deliveries (the machine name): unique per node on one database."""
+        self.cursor = GapCursor(gap_settle)
+        self.lease = 2 * timeout + 30.0
+        """Seconds a delivery stays leased to this node: a queued request plus one
+        attempt; a lease left by a crash expires after it (or at this node's restart)."""
         self._subscription: Subscription | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._fan_wake = asyncio.Event()
@@ -134,21 +163,16 @@ class Dispatcher:
         self._in_flight: set[int] = set()
         self._held: dict[int, float] = {}
         self._outcomes: list[Outcome] = []
+        self._unclaim: dict[int, float] = {}
+        """Leased deliveries given back unsent (their webhook is held): id -> due time."""
         self._slots = asyncio.Semaphore(concurrency)
-        self._keepalive_sent: dict[int, float] = {}
         self.delivered = 0
 
     async def start(self) -> None:
-        per_lane = min(LANE_CONNECTIONS, self._concurrency)
-        self._lanes = [
-            httpx.AsyncClient(
-                follow_redirects=False,
-                timeout=self._timeout,
-                limits=httpx.Limits(max_connections=per_lane, max_keepalive_connections=per_lane),
-                trust_env=False,
-            )
-            for _ in range(-(-self._concurrency // per_lane))
-        ]
+        await self._database.run(
+            outbox.release, self._database.engine, self.node, self._clock.now()
+        )
+        self._pool = KeepAlivePool(timeout=self._timeout, max_idle=self._concurrency)
         self._subscription = self._bus.subscribe(
             TopicFilter(type=MessageType.UPDATE, name=f"{EVENT_PREFIX}.*"), self._on_event
         )
@@ -172,9 +196,9 @@ class Dispatcher:
         self._tasks.clear()
         with contextlib.suppress(Exception):
             await self._record()
-        lanes, self._lanes = self._lanes, []
-        for client in lanes:
-            await client.aclose()
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.aclose()
 
     def _on_event(self, _envelope: Any) -> None:
         self._fan_wake.set()
@@ -206,8 +230,8 @@ class Dispatcher:
 
     async def _fan(self) -> None:
         while True:
-            made, more = await self._database.run(
-                outbox.fan_out, self._database.engine, self._clock.now()
+            made, more, self.cursor = await self._database.run(
+                outbox.fan_out, self._database.engine, self._clock.now(), self.cursor
             )
             if made:
                 self._send_wake.set()
@@ -231,46 +255,49 @@ class Dispatcher:
             room,
             set(self._in_flight),
             set(self._held),
+            node=self.node,
+            lease=self.lease,
         )
-        refusals: dict[str, str | None] = {}
+        vetted: dict[str, list[str] | str] = {}
         for url in {item.url for item in batch}:
-            refusals[url] = await self._refusal(url)
+            vetted[url] = await self._vet(url)
         for item in batch:
             if item.webhook_id in self._held:
+                self._give_back(item)
                 continue
             self._in_flight.add(item.id)
-            task = asyncio.create_task(self._attempt(item, refusals[item.url]))
+            task = asyncio.create_task(self._attempt(item, vetted[item.url]))
             task.add_done_callback(self._forget)
 
     def _forget(self, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and task.exception() is not None:
             log.error("a webhook attempt failed unexpectedly", exc_info=task.exception())
 
-    async def _refusal(self, url: str) -> str | None:
-        """Why the guard refuses ``url`` (None: allowed). Checked once per URL per batch
-        of due deliveries, so a backlog to one host resolves its name once, not per
-        delivery; every batch checks again."""
+    async def _vet(self, url: str) -> list[str] | str:
+        """The addresses the guard allows for ``url``, or why it refuses (a string).
+        Checked once per URL per batch of due deliveries, so a backlog to one host
+        resolves its name once, not per delivery; every batch checks again."""
         try:
-            await self.guard.check(url)
+            return await self.guard.check(url)
         except Refused as exc:
             return f"refused: {exc}"
-        return None
 
-    async def _attempt(self, item: outbox.Due, refusal: str | None) -> None:
+    async def _attempt(self, item: outbox.Due, vetted: list[str] | str) -> None:
         async with self._slots:
             if item.webhook_id in self._held:
                 self._in_flight.discard(item.id)
+                self._give_back(item)
                 return
             body = payload_body(item)
             headers = dict(pairs(item.data.get("headers")))
             headers.update(signing.headers(item.secret, item.message_id, int(self._wall()), body))
             headers["content-type"] = "application/json"
-            if refusal is None:
+            if isinstance(vetted, list):
                 code, latency, error, answer = await self._request(
-                    "POST", item.url, item.data, headers, body, guarded=True
+                    "POST", item.url, item.data, headers, body, addresses=vetted
                 )
             else:
-                code, latency, error, answer = None, None, refusal, None
+                code, latency, error, answer = None, None, vetted, None
         now = self._clock.now()
         attempts = item.attempts + 1
         next_retry: float | None = None
@@ -313,45 +340,49 @@ class Dispatcher:
         body: bytes | None,
         params: list[tuple[str, str]] | None = None,
         *,
-        guarded: bool = False,
+        addresses: list[str] | None = None,
     ) -> tuple[int | None, float | None, str | None, str | None]:
         """(status, latency ms, error, Retry-After) of one request; never raises.
-        ``guarded``: the caller has just passed ``url`` through the SSRF guard."""
-        assert self._lanes, "the dispatcher is not started"
-        client = self._lanes[self._next_lane % len(self._lanes)]
-        self._next_lane += 1
-        query: list[tuple[str, str | int | float | bool | None]] = [
-            *(params or []),
-            *pairs(data.get("params")),
-        ]
+        ``addresses``: what the SSRF guard has just approved for ``url`` (None: ask it
+        now). The connection goes to one of those addresses, never to a fresh lookup."""
+        assert self._pool is not None, "the dispatcher is not started"
         started = time.monotonic()
         try:
-            if not guarded:
-                await self.guard.check(url)
-            target = httpx.URL(url)
-            if query:
-                target = target.copy_merge_params(query)
-            response = await client.request(method, target, headers=headers, content=body)
-            await response.aread()
-            await response.aclose()
+            if addresses is None:
+                addresses = await self.guard.check(url)
+            destination, target = request_target(
+                url, addresses, [*(params or []), *pairs(data.get("params"))]
+            )
+            response = await self._pool.request(
+                method, destination, target, list(headers.items()), body
+            )
         except Refused as exc:
             return None, None, f"refused: {exc}", None
-        except httpx.HTTPError as exc:
+        except TransportError as exc:
             latency = (time.monotonic() - started) * 1000
-            return None, latency, f"{type(exc).__name__}: {exc}".rstrip(": "), None
+            return None, latency, str(exc), None
+        except ValueError as exc:  # UnicodeError included: a URL that cannot be sent
+            return None, None, f"the URL cannot be sent: {exc}", None
         latency = (time.monotonic() - started) * 1000
-        return response.status_code, latency, None, response.headers.get("retry-after")
+        return response.status, latency, None, response.headers.get("retry-after")
 
     # -- record ------------------------------------------------------------------------
 
+    def _give_back(self, item: outbox.Due) -> None:
+        """Return an unsent lease: the delivery is due when its webhook's hold ends."""
+        self._unclaim[item.id] = self._held.get(item.webhook_id, self._clock.now())
+        self._record_wake.set()
+
     async def _record(self) -> None:
         batch, self._outcomes = self._outcomes, []
-        if not batch:
+        unclaim, self._unclaim = self._unclaim, {}
+        if not batch and not unclaim:
             return
         try:
-            await self._database.run(self._commit, batch)
+            await self._database.run(self._commit, batch, unclaim)
         except BaseException:
             self._outcomes[:0] = batch
+            self._unclaim = {**unclaim, **self._unclaim}
             raise
         for outcome in batch:
             if outcome.delivery_id is not None:
@@ -360,9 +391,17 @@ class Dispatcher:
                 self.delivered += 1
         self._send_wake.set()
 
-    def _commit(self, batch: list[Outcome]) -> None:
+    def _commit(self, batch: list[Outcome], unclaim: dict[int, float]) -> None:
         d = webhook_deliveries
         with self._database.engine.begin() as connection:
+            for delivery_id, at in unclaim.items():
+                connection.execute(
+                    update(d)
+                    .where(d.c.id == delivery_id, d.c.claimed_by == self.node)
+                    .values(claimed_by=None, next_attempt_at=at)
+                )
+            if not batch:
+                return
             connection.execute(
                 insert(webhook_attempts),
                 [
@@ -391,7 +430,11 @@ class Dispatcher:
                 if o.delivery_id is None:
                     continue
                 state = {"delivered": "delivered", "retry": "pending"}.get(o.outcome, "failed")
-                values: dict[str, Any] = {"state": state, "attempts": o.attempts}
+                values: dict[str, Any] = {
+                    "state": state,
+                    "attempts": o.attempts,
+                    "claimed_by": None,
+                }
                 if o.next_retry is not None:
                     values["next_attempt_at"] = o.next_retry
                 connection.execute(update(d).where(d.c.id == o.delivery_id).values(**values))
@@ -400,12 +443,8 @@ class Dispatcher:
 
     async def _keepalive(self) -> None:
         now = self._clock.now()
-        hooks = await self._database.run(self._keepalive_targets)
+        hooks = await self._database.run(self._keepalive_targets, now)
         for hook_id, url, data, targets in hooks:
-            last = self._keepalive_sent.get(hook_id)
-            if last is not None and now - last < self.keepalive_interval:
-                continue
-            self._keepalive_sent[hook_id] = now
             for device_uuid in targets:
                 headers = dict(pairs(data.get("headers")))
                 code, latency, error, _ = await self._request(
@@ -435,13 +474,38 @@ class Dispatcher:
                 )
                 self._record_wake.set()
 
-    def _keepalive_targets(self) -> list[tuple[int, str, dict[str, Any], list[str]]]:
-        with self._database.engine.connect() as connection:
+    def _keepalive_targets(self, now: float) -> list[tuple[int, str, dict[str, Any], list[str]]]:
+        """The keepalive webhooks whose ping is due, claimed for this node: the claim
+        (``keepalive_at``) is a conditional update, so of several nodes on one database
+        exactly one sends each round."""
+        w = webhooks
+        with self._database.engine.begin() as connection:
             hooks = connection.execute(
-                select(webhooks).where(
-                    webhooks.c.status == 1, webhooks.c.webhook_type == "keepalive"
+                select(w).where(
+                    w.c.status == 1,
+                    w.c.webhook_type == "keepalive",
+                    or_(
+                        w.c.keepalive_at.is_(None),
+                        w.c.keepalive_at <= now - self.keepalive_interval,
+                    ),
                 )
             ).all()
+            claimed = []
+            for hook in hooks:
+                result = connection.execute(
+                    update(w)
+                    .where(w.c.id == hook.id)
+                    .where(
+                        or_(
+                            w.c.keepalive_at.is_(None),
+                            w.c.keepalive_at <= now - self.keepalive_interval,
+                        )
+                    )
+                    .values(keepalive_at=now)
+                )
+                if result.rowcount == 1:
+                    claimed.append(hook)
+            hooks = claimed
             devices = connection.execute(select(fleet_devices.c.uuid, fleet_devices.c.account))
             by_account: dict[str, list[str]] = {}
             for device_uuid, account in devices:

@@ -12,6 +12,7 @@ import ipaddress
 import socket
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Final
 from urllib.parse import urlsplit
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -83,6 +84,34 @@ def _address(text: str) -> IPAddress:
     return address
 
 
+NAT64: Final = ipaddress.IPv6Network("64:ff9b::/96")
+IPV4_TRANSLATED: Final = ipaddress.IPv6Network("::ffff:0:0:0/96")
+IPV4_COMPATIBLE: Final = ipaddress.IPv6Network("::/96")
+
+
+def embedded(address: IPAddress) -> list[IPAddress]:
+    """The address and every IPv4 address it carries inside (6to4, Teredo, NAT64,
+    IPv4-translated, IPv4-compatible): ``2002:7f00:1::`` or ``64:ff9b::a9fe:a9fe`` count
+    as global IPv6 to ``ipaddress``, yet a relay or translator on the path delivers them
+    to 127.0.0.1 or 169.254.169.254, so each carried address must pass too."""
+    found: list[IPAddress] = [address]
+    if isinstance(address, ipaddress.IPv4Address):
+        return found
+    low32 = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if any(address in net for net in (NAT64, IPV4_TRANSLATED, IPV4_COMPATIBLE)):
+        found.append(low32)
+    if address.sixtofour is not None:
+        found.append(address.sixtofour)
+    if address.teredo is not None:
+        found.extend(address.teredo)
+    return found
+
+
+def forbidden(address: IPAddress) -> bool:
+    """Not globally routable, or multicast, itself or through an address it carries."""
+    return any(not a.is_global or a.is_multicast for a in embedded(address))
+
+
 class Guard:
     def __init__(self, allow: AllowList, resolver: Resolver = system_resolver) -> None:
         self.allow = allow
@@ -110,7 +139,7 @@ class Guard:
             address = _address(text)
             if self.allow.allows_address(address):
                 continue
-            if not address.is_global or address.is_multicast:
+            if forbidden(address):
                 raise Refused(
                     f"{host} resolves to {address}, which is not globally routable "
                     "(allow it with the webhook_allow setting)"

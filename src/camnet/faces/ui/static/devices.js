@@ -1,0 +1,227 @@
+// The device list (fleet API: every device of the network, with its online state) and
+// one device: live view(s) beside the controls generated from its schema.
+import { get, post } from "./api.js";
+import { buildControls } from "./controls.js";
+import { h, section, toast } from "./dom.js";
+
+export async function devicesView() {
+  const [fleet, local] = await Promise.all([
+    get("/api/v1/devices?per_page=100&sort=name"),
+    get("/ui/api/devices"),
+  ]);
+  const here = new Map(local.map((d) => [d.name, d]));
+  const rows = fleet.data.map((device) => {
+    const online = Boolean(device.is_online);
+    const local = here.get(device.name);
+    const name = local
+      ? h("a", { href: `#/device/${encodeURIComponent(device.name)}` }, device.name)
+      : h("span", {}, device.name);
+    return h(
+      "tr",
+      { dataset: { device: device.name } },
+      h("td", {}, name),
+      h("td", {}, local ? (local.kind === "stereo" ? "stereo camera" : "control unit") : "elsewhere"),
+      h("td", {}, h("span", { class: `badge ${online ? "on" : "off"}` }, online ? "online" : "offline")),
+      h("td", {}, device.group || "–"),
+      h("td", {}, device.refreshed || "–"),
+    );
+  });
+  const table = h(
+    "table",
+    { class: "devices" },
+    h("caption", {}, `${fleet.meta.total} devices`),
+    h(
+      "thead",
+      {},
+      h("tr", {}, ["Device", "Kind", "State", "Group", "Last update"].map((t) => h("th", { scope: "col" }, t))),
+    ),
+    h("tbody", {}, rows),
+  );
+  return { node: section("Devices", h("div", { class: "scroll" }, table)) };
+}
+
+export async function deviceView(name, _session) {
+  const devices = await get("/ui/api/devices");
+  const device = devices.find((d) => d.name === name);
+  if (!device) throw new Error(`${name} is not served by this node`);
+  const schema = await get(`/ui/api/devices/${encodeURIComponent(name)}/schema`);
+  return device.kind === "stereo" ? stereoView(name, schema.variables) : controlUnitView(name, schema.variables);
+}
+
+function liveImage(src, label) {
+  return h("figure", { class: "live" }, h("img", { src, alt: label, class: "live-view" }), h("figcaption", {}, label));
+}
+
+function filterBox(container) {
+  return h(
+    "p",
+    {},
+    h("label", { for: "filter" }, "Filter "),
+    h("input", {
+      id: "filter",
+      type: "search",
+      placeholder: "name or description",
+      oninput: (e) => {
+        const needle = e.target.value.toLowerCase();
+        for (const row of container.querySelectorAll(".control")) {
+          row.hidden = needle && !row.textContent.toLowerCase().includes(needle);
+        }
+      },
+    }),
+  );
+}
+
+function controlUnitView(name, variables) {
+  const writable = variables.filter((v) => v.access.includes("w"));
+  const readOnly = variables.filter((v) => !v.access.includes("w"));
+  const write = async (variable, value) => {
+    await post("/api", { [variable]: value });
+  };
+  const controls = buildControls(writable, write, "set");
+  const readings = buildControls(readOnly, write, "read");
+  const status = h("span", { class: "badge off", "aria-live": "polite" }, "connecting");
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  const socket = new WebSocket(`${scheme}//${location.host}/api`);
+  socket.addEventListener("open", () => {
+    status.textContent = "live";
+    status.className = "badge on";
+  });
+  socket.addEventListener("close", () => {
+    status.textContent = "disconnected";
+    status.className = "badge off";
+  });
+  socket.addEventListener("message", (event) => {
+    const values = JSON.parse(event.data);
+    if (values.error) {
+      toast(values.error.message || "error", "error");
+      return;
+    }
+    controls.update(values);
+    readings.update(values);
+  });
+  const panel = h("div", { class: "device-panels" });
+  const image = liveImage("/camera.mjpeg", `Live view of ${name}`);
+  const snapshot = h("a", { href: "/camera.jpeg", download: "camera.jpeg", class: "button" }, "Download a still");
+  panel.append(
+    section("Live view", image, h("p", {}, snapshot)),
+    section("Controls", h("p", {}, "State: ", status), filterBox(controls.node), controls.node),
+    section("Readings", readings.node),
+  );
+  const node = h("div", {}, h("h1", {}, name), panel);
+  return {
+    node,
+    cleanup() {
+      socket.close();
+      // An <img> keeps its MJPEG connection until its source goes.
+      image.querySelector("img").removeAttribute("src");
+    },
+  };
+}
+
+function stereoView(name, variables) {
+  const mxid = variables.length ? name.slice(name.indexOf("Stereo") + "Stereo".length) : name;
+  const base = `/cameras/${encodeURIComponent(mxid)}/streams`;
+  const byName = new Map(variables.map((v) => [v.name, v]));
+  const views = h("div", { class: "streams" });
+  const controlsBox = h("div", {});
+  let timer = 0;
+  let current = null;
+  const images = [];
+
+  async function loadStreams() {
+    const streams = await get(`${base}/`);
+    views.replaceChildren();
+    for (const stream of streams) {
+      if (stream.active) {
+        const figure = liveImage(`${base}/${stream.name}/video`, `${stream.name} of ${mxid}`);
+        images.push(figure.querySelector("img"));
+        views.append(figure);
+      } else {
+        views.append(
+          h(
+            "figure",
+            { class: "live inactive" },
+            h("button", {
+              type: "button",
+              onclick: async () => {
+                await post(`${base}/${stream.name}/`);
+                await loadStreams();
+              },
+            }, `Start ${stream.name}`),
+            h("figcaption", {}, `${stream.name} (inactive)`),
+          ),
+        );
+      }
+    }
+    return streams;
+  }
+
+  async function showControls(stream) {
+    clearInterval(timer);
+    const values = await get(`${base}/${stream}/control`);
+    const fields = [];
+    for (const key of Object.keys(values)) {
+      if (key === "focus") {
+        for (const sub of Object.keys(values.focus || {})) {
+          const v = byName.get(`${stream}_focus_${sub}`);
+          if (v) fields.push({ ...v, name: `focus.${sub}` });
+        }
+      } else {
+        const v = byName.get(`${stream}_${key}`);
+        if (v) fields.push({ ...v, name: key });
+      }
+    }
+    const write = async (field, value) => {
+      const body = field.startsWith("focus.") ? { focus: { [field.slice(6)]: value } } : { [field]: value };
+      const answer = await post(`${base}/${stream}/control`, body);
+      current.update(flatten(answer));
+    };
+    current = buildControls(fields, write, `${stream}`);
+    current.update(flatten(values));
+    controlsBox.replaceChildren(current.node);
+    timer = setInterval(async () => {
+      try {
+        current.update(flatten(await get(`${base}/${stream}/control`)));
+      } catch {
+        clearInterval(timer);
+      }
+    }, 2000);
+  }
+
+  const picker = h("select", { id: "sensor", onchange: (e) => showControls(e.target.value) });
+  const node = h(
+    "div",
+    {},
+    h("h1", {}, name),
+    h(
+      "div",
+      { class: "device-panels" },
+      section("Live views (colour, mono, depth)", views),
+      section("Sensor controls", h("p", {}, h("label", { for: "sensor" }, "Sensor "), picker), controlsBox),
+    ),
+  );
+  return loadStreams().then(async (streams) => {
+    const sensors = streams.map((s) => s.name).filter((s) => byName.has(`${s}_exposure_time`));
+    picker.replaceChildren(...sensors.map((s) => h("option", { value: s }, s)));
+    if (sensors.length) await showControls(sensors[0]);
+    return {
+      node,
+      cleanup() {
+        clearInterval(timer);
+        for (const image of images) image.removeAttribute("src");
+      },
+    };
+  });
+}
+
+function flatten(values) {
+  const out = {};
+  for (const [key, value] of Object.entries(values || {})) {
+    if (key === "focus" && value && typeof value === "object") {
+      for (const [sub, v] of Object.entries(value)) out[`focus.${sub}`] = v;
+    } else {
+      out[key] = value;
+    }
+  }
+  return out;
+}
