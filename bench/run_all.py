@@ -27,6 +27,7 @@ BENCHMARKS = (
     "capacity_calibration.py",
     "network_roundtrip.py",
     "nats_fanout.py",
+    "soak.py",
 )
 
 
@@ -67,11 +68,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "retention_decision.py": ["--segments", "10000"],
         "recording_cpu.py": ["--duration", "3"],
         "capacity_calibration.py": ["--seconds", "10"],
+        "soak.py": ["--minutes", "2"],
     }
     failed = []
     summary: dict[str, object] = {}
     for script in BENCHMARKS:
-        code, result = run(script, extra[script] if args.quick else [])
+        code, result = run(script, extra.get(script, []) if args.quick else [])
         if code != 0 or result is None:
             failed.append(script)
         if result is not None:
