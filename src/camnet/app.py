@@ -37,14 +37,15 @@ from camnet.faces.identity.oauth import OAuthContext, oauth_routes
 from camnet.faces.identity.registry import DEFAULT_SERVICES, network_entries, registry_route
 from camnet.faces.identity.resources import identity_resource_routes
 from camnet.faces.media_status import media_status_route
-from camnet.faces.streams.routes import include_streams
+from camnet.faces.streams.routes import include_streams, streams_refuse
 from camnet.faces.ui.data import data_routes
 from camnet.faces.ui.session import session_routes
 from camnet.faces.ui.static import static_routes
 from camnet.identity.bootstrap import InitialCredentials
-from camnet.identity.gate import Access, Gate, GateConfig
+from camnet.identity.gate import Access, Gate, GateConfig, access_of
 from camnet.network.remote_nodes import NetworkCameras
 from camnet.node import Node
+from camnet.ops.body_limit import BodyLimit
 from camnet.ops.health import health_routes
 from camnet.ops.limits import ViewerLimits
 from camnet.ops.metrics import Metrics, NodeCollector, RequestMiddleware
@@ -92,7 +93,7 @@ def declare_routes(gate: GateConfig, mjpeg_is_open: Callable[[], bool]) -> None:
         gate.declare(name, Access("camnet", house_refuse, open=True))
     gate.declare("maintenance", Access("camnet", house_refuse, during_maintenance=True))
     gate.declare("gateway_publish", Access("network", house_refuse))
-    streams = Access("streams", house_refuse)
+    streams = Access("streams", house_refuse, own_refuse=streams_refuse)
     for name in STREAMS_ROUTES:
         gate.declare(name, streams)
     fleet = Access("fleet", fleet_refuse)
@@ -239,6 +240,12 @@ def create_app(
     declare_routes(gate, lambda: bool(node.control_unit.state["mjpgStreamIsOpen"]))
     gate.declare("metrics", Access("metrics", house_refuse, open=settings.metrics_open))
     app.add_middleware(Gate, router=app.router, config=gate)
+    # Outside the gate: an oversized body is refused before anything reads it.
+    app.add_middleware(
+        BodyLimit,
+        limit=settings.max_body_bytes,
+        refusal=lambda scope: access_of(app.router, gate, scope).limit_refuse,
+    )
     app.add_middleware(RequestMiddleware, router=app.router, metrics=metrics)
     app.router.routes.extend([*health_routes(node), metrics_route(metrics)])
     app.router.routes.extend(

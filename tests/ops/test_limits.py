@@ -1,5 +1,5 @@
 """Limits through a real server: MJPEG viewers per stream and per token, request body
-size; each refused in the c2 dialect's error body and counted in
+size; each refused in the dialect's error body and counted in
 ``camnet_limit_refusals_total``."""
 
 from __future__ import annotations
@@ -87,18 +87,66 @@ def test_mjpeg_viewers_per_token_and_per_stream(server: InProcessServer) -> None
         pass
 
 
-def test_request_body_size(server: InProcessServer) -> None:
+BIG = b'{"gain":23,"name":"big","pad":"' + b"a" * 4096 + b'"}'
+MXID = "14442C10D13EABCE00"
+
+
+def _dialect_c2(body: Any) -> None:
+    assert body["error"]["status"] == 413
+    assert body["error"]["code"] == "body_too_large"
+
+
+def _dialect_fleet(body: Any) -> None:
+    assert body == {"httpError": 413, "message": body["message"]}
+
+
+def _dialect_house(body: Any) -> None:
+    assert body["statusCode"] == 413
+    assert body["error"] == "Request Entity Too Large"
+
+
+def _dialect_streams(body: Any) -> None:
+    assert set(body) == {"detail"}
+
+
+FACES = [
+    ("/api", _dialect_c2),
+    ("/nodes/{machine}/api", _dialect_c2),
+    ("/api/v1/webhooks", _dialect_fleet),
+    ("/accounts", _dialect_house),
+    ("/oauth/token", _dialect_house),
+    ("/gateway/24.1.0/publish", _dialect_house),
+    (f"/cameras/{MXID}/streams/CAM_A/control", _dialect_streams),
+]
+
+
+@pytest.mark.parametrize(("path", "dialect"), FACES, ids=[path for path, _ in FACES])
+@pytest.mark.parametrize("chunked", [False, True], ids=["length", "chunked"])
+def test_request_body_size_in_each_dialect(
+    server: InProcessServer, path: str, dialect: Any, chunked: bool
+) -> None:
+    """Every face refuses a body over ``max_body_bytes`` with 413 in its own error body
+    (declared length or chunked), changes nothing, and counts the refusal."""
+    path = path.replace("{machine}", server.app.state.node.settings.machine_name)
     before = scrape(server)
+    content: Any = iter([BIG[:1000], BIG[1000:]]) if chunked else BIG
     with server.client(auth=("admin", server.admin_password)) as http:
-        response = http.post(
-            "/api",
-            content=b'{"x":"' + b"a" * 4096 + b'"}',
-            headers={"content-type": "application/json"},
-        )
-        assert response.status_code == 413
-        assert response.json()["error"]["code"] == "body_too_large"
-        # Nothing was applied: the state still answers.
-        assert http.get("/api").status_code == 200
+        gain = http.get("/api").json()["gain"]
+        assert gain != 23
+        response = http.post(path, content=content, headers={"content-type": "application/json"})
+        assert response.status_code == 413, response.text
+        assert "1024 bytes" in response.text
+        dialect(response.json())
+        # Nothing was applied, and the server answers the next request.
+        assert http.get("/api").json()["gain"] == gain
     after = scrape(server)
     key = {"limit": "request_body_bytes"}
     assert value(after, REFUSALS, **key) - value(before, REFUSALS, **key) == 1
+
+
+def test_body_within_the_limit_passes(server: InProcessServer) -> None:
+    with server.client(auth=("admin", server.admin_password)) as http:
+        chunked = iter([b'{"gain":', b" 9}"])
+        answer = http.post("/api", content=chunked, headers={"content-type": "application/json"})
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == {"gain": 9}

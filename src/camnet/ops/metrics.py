@@ -18,12 +18,13 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
-from starlette.routing import Match, Router
+from starlette.routing import Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from camnet.bus.nats import NatsBus
 from camnet.fleet.tables import webhook_attempts, webhook_deliveries
 from camnet.ops import logs
+from camnet.routing import find_route
 from camnet.store.tables import recordings
 
 if TYPE_CHECKING:
@@ -83,11 +84,8 @@ LIMITS = (
 def route_template(router: Router, scope: Scope) -> str:
     """The path template of the route that serves ``scope`` (never the raw path: the
     number of series stays bounded whatever clients ask for)."""
-    for route in router.routes:
-        match, _ = route.matches(scope)
-        if match is Match.FULL:
-            return str(getattr(route, "path", UNMATCHED))
-    return UNMATCHED
+    route = find_route(router.routes, scope).full
+    return str(getattr(route, "path", UNMATCHED)) if route is not None else UNMATCHED
 
 
 class RequestMiddleware:
