@@ -192,6 +192,8 @@ def create_app(
         policy=node.policy,
         viewers=viewers,
         snapshot_timeout=settings.snapshot_timeout,
+        ws_max_message_bytes=settings.ws_max_message_bytes,
+        on_refusal=metrics.refused,
     )
     app.router.routes.extend([c2_http_route(c2), c2_websocket_route(c2)])
     node_contexts = NodeContexts(c2, settings.machine_name, node.remote, node.bus)

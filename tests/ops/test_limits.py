@@ -11,7 +11,10 @@ from typing import Any
 
 import httpx
 import pytest
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
 
+from tests.faces.c2.ws_support import open_api, receive_json, wait_for_key
 from tests.inprocess import InProcessServer, inprocess_server
 from tests.ops.test_metrics import scrape, value
 
@@ -25,6 +28,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer
         mjpeg_max_viewers_per_stream=2,
         mjpeg_max_viewers_per_token=1,
         max_body_bytes=1024,
+        ws_max_message_bytes=1024,
     ) as running:
         yield running
 
@@ -150,3 +154,68 @@ def test_body_within_the_limit_passes(server: InProcessServer) -> None:
         answer = http.post("/api", content=chunked, headers={"content-type": "application/json"})
         assert answer.status_code == 200, answer.text
         assert answer.json() == {"gain": 9}
+
+
+async def close_code(ws: ClientConnection) -> int | None:
+    """The code the server closed with (the messages before it are read and dropped)."""
+    try:
+        while True:
+            await receive_json(ws)
+    except ConnectionClosed as closed:
+        return closed.rcvd.code if closed.rcvd is not None else None
+
+
+def _ws_url(server: InProcessServer) -> str:
+    return server.url.replace("http://", "ws://") + "/api"
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        '{"gain": 5, "pad": "' + "a" * 1100 + '"}',
+        # 700 characters, but 1,400 bytes in UTF-8: the cap is in bytes.
+        '{"gain": 5, "pad": "' + "\u00e9" * 700 + '"}',
+        b"\x00" * 2000,
+    ],
+    ids=["text", "multibyte", "binary"],
+)
+async def test_websocket_message_size(server: InProcessServer, message: str | bytes) -> None:
+    """A message over ``ws_max_message_bytes`` (below uvicorn's ceiling) gets the c2
+    error message, then the close code 1009; nothing is applied; it is counted."""
+    key = {"limit": "websocket_message_bytes"}
+    before = value(scrape(server), REFUSALS, **key)
+    with server.client(auth=("admin", server.admin_password)) as http:
+        gain = http.get("/api").json()["gain"]
+    assert gain != 5
+    ws = await open_api(_ws_url(server), server.token)
+    try:
+        await wait_for_key(ws, "gain")
+        # A message within the limit is served as ever.
+        await ws.send('{"get": ["gain"]}')
+        assert (await wait_for_key(ws, "gain"))["gain"] == gain
+        await ws.send(message)
+        error = await wait_for_key(ws, "error")
+        assert error["error"]["code"] == "message_too_large"
+        assert "1024 bytes" in error["error"]["message"]
+        assert await close_code(ws) == 1009
+    finally:
+        await ws.close()
+    with server.client(auth=("admin", server.admin_password)) as http:
+        assert http.get("/api").json()["gain"] == gain
+    assert value(scrape(server), REFUSALS, **key) - before == 1
+
+
+async def test_websocket_frame_above_the_ceiling_is_cut_by_the_server(
+    server: InProcessServer,
+) -> None:
+    """Past four times the setting the HTTP server closes (1009) before buffering the
+    frame; camnet never sees it, and keeps serving."""
+    ws = await open_api(_ws_url(server), server.token)
+    try:
+        await wait_for_key(ws, "gain")
+        await ws.send("a" * (4 * 1024 + 1))
+        assert await close_code(ws) == 1009
+    finally:
+        await ws.close()
+    with server.client(auth=("admin", server.admin_password)) as http:
+        assert http.get("/api").status_code == 200

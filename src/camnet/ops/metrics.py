@@ -77,6 +77,7 @@ LIMITS = (
     "mjpeg_viewers_per_stream",
     "mjpeg_viewers_per_token",
     "request_body_bytes",
+    "websocket_message_bytes",
 )
 """The limits counted in ``camnet_limit_refusals_total`` (each present from the start)."""
 
