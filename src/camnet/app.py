@@ -228,8 +228,17 @@ def create_app(
     app.router.routes.extend(
         identity_resource_routes(node.identity, node.maintenance, node.maintenance_switch)
     )
-    app.router.routes.extend(fleet_routes(FleetContext(node.fleet, node.identity, node.failures)))
-    app.router.routes.extend(gallery_routes(node.recording, node.database))
+    fleet = FleetContext(
+        node.fleet,
+        node.identity,
+        node.failures,
+        max_page_size=settings.max_page_size,
+        on_refusal=metrics.refused,
+    )
+    app.router.routes.extend(fleet_routes(fleet))
+    app.router.routes.extend(
+        gallery_routes(node.recording, node.database, settings.max_page_size, metrics.refused)
+    )
     app.router.routes.extend(static_routes())
     app.router.routes.extend(session_routes(oauth))
     app.router.routes.extend(data_routes(node.devices, node.control_unit, node.history))

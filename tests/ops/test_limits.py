@@ -5,6 +5,7 @@ size; each refused in the dialect's error body and counted in
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
@@ -16,6 +17,7 @@ from websockets.exceptions import ConnectionClosed
 
 from tests.faces.c2.ws_support import open_api, receive_json, wait_for_key
 from tests.inprocess import InProcessServer, inprocess_server
+from tests.ops.test_faults import HangingCamera
 from tests.ops.test_metrics import scrape, value
 
 REFUSALS = "camnet_limit_refusals_total"
@@ -29,6 +31,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer
         mjpeg_max_viewers_per_token=1,
         max_body_bytes=1024,
         ws_max_message_bytes=1024,
+        max_page_size=5,
     ) as running:
         yield running
 
@@ -219,3 +222,83 @@ async def test_websocket_frame_above_the_ceiling_is_cut_by_the_server(
         await ws.close()
     with server.client(auth=("admin", server.admin_password)) as http:
         assert http.get("/api").status_code == 200
+
+
+def _gained(before: Any, after: Any, limit: str) -> float:
+    return value(after, REFUSALS, limit=limit) - value(before, REFUSALS, limit=limit)
+
+
+def test_page_size_in_each_dialect(server: InProcessServer) -> None:
+    """``max_page_size`` (5 here) is the largest page; a larger one is refused in the
+    dialect's error body (fleet 422, house 400 with ``validation``) and counted."""
+    before = scrape(server)
+    with server.client(auth=("admin", server.admin_password)) as http:
+        # (A webhook's deliveries are paged by the same code.)
+        devices = "/api/v1/devices"
+        assert http.get(devices, params={"per_page": 5}).status_code == 200
+        assert http.get(devices).json()["meta"]["per_page"] == 5, "the default fits too"
+        refused = http.get(devices, params={"per_page": 6})
+        assert refused.status_code == 422, refused.text
+        message = "per_page must be at most 5, not 6"
+        assert refused.json() == {"httpError": 422, "message": message}
+        for path in ("/data/recordings", "/data/tags"):
+            assert http.get(path, params={"perPage": 5}).status_code == 200
+            refused = http.get(path, params={"perPage": 6})
+            assert refused.status_code == 400, refused.text
+            body = refused.json()
+            assert body["statusCode"] == 400
+            assert "perPage" in body["validation"]
+            # A malformed value is a plain validation error, not a limit.
+            assert http.get(path, params={"perPage": "x"}).status_code == 400
+    assert _gained(before, scrape(server), "page_size") == 3
+
+
+def test_concurrent_fleet_image_requests(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """While ``fleet_max_concurrent_images`` pictures are being taken (a camera that
+    hangs), another request is the fleet 429 with ``Retry-After``, stores nothing, and is
+    counted; once the camera answers again requests are taken again."""
+    camera = HangingCamera()
+    try:
+        with inprocess_server(
+            tmp_path_factory.mktemp("images"),
+            camera_source="opencv",
+            camera0_opencv=camera.url,
+            fleet_max_concurrent_images=2,
+        ) as running:
+            _image_requests_are_capped(running, camera)
+    finally:
+        camera.hang_up()
+
+
+def _image_requests_are_capped(server: InProcessServer, camera: HangingCamera) -> None:
+    name = server.app.state.node.control_unit.name
+    before = scrape(server)
+    with server.client(auth=("admin", server.admin_password)) as http:
+        devices = http.get("/api/v1/devices").json()["data"]
+        uuid = next(d["uuid"] for d in devices if d["name"] == name)
+        image = f"/api/v1/devices/{uuid}/image"
+        taken = [http.post(image) for _ in range(2)]
+        assert [r.status_code for r in taken] == [200, 200], [r.text for r in taken]
+        busy = http.post(image)
+        assert busy.status_code == 429, busy.text
+        assert busy.headers["retry-after"] == "1"
+        assert busy.json()["httpError"] == 429
+        assert "2 image requests" in busy.json()["message"]
+        # The links of the requests under way answer "not yet", as ever.
+        pending = http.get(taken[0].json()["data"][0].removeprefix(server.url))
+        assert pending.status_code == 503, pending.text
+        assert _gained(before, scrape(server), "fleet_concurrent_images") == 1
+        # The camera gives up: the pictures under way end (a no-signal card or no frame),
+        # their links stop saying "not yet", and the places are free again (the device
+        # itself is now offline: 409, no longer 429).
+        camera.hang_up()
+        link = taken[0].json()["data"][0].removeprefix(server.url)
+        deadline = time.monotonic() + 30
+        while (done := http.get(link)).status_code == 503:
+            assert time.monotonic() < deadline, done.text
+            time.sleep(0.2)
+        assert done.status_code in (200, 504), done.text
+        while (again := http.post(image)).status_code == 429:
+            assert time.monotonic() < deadline, again.text
+            time.sleep(0.2)
+        assert again.status_code in (200, 409), again.text

@@ -78,6 +78,8 @@ LIMITS = (
     "mjpeg_viewers_per_token",
     "request_body_bytes",
     "websocket_message_bytes",
+    "page_size",
+    "fleet_concurrent_images",
 )
 """The limits counted in ``camnet_limit_refusals_total`` (each present from the start)."""
 
