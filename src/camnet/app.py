@@ -183,7 +183,7 @@ def create_app(
         settings.mjpeg_max_viewers_per_token,
         metrics.refused,
     )
-    metrics.registry.register(NodeCollector(node, viewers.counts))
+    metrics.registry.register(NodeCollector(node))
     c2 = C2Context(
         device=node.control_unit,
         authenticator=node.authenticator,

@@ -84,7 +84,9 @@ def test_mjpeg_viewers_per_token_and_per_stream(server: InProcessServer) -> None
         assert full.json()["error"]["code"] == "stream_full"
         assert "maximum of 2 viewers" in full.json()["error"]["message"]
         during = scrape(server)
-        assert value(during, "camnet_viewers", face="mjpeg", stream="live") == 2
+        device = server.app.state.node.control_unit.name
+        live = {"face": "mjpeg", "device": device, "stream": "live"}
+        assert value(during, "camnet_viewers", **live) == 2
     after = scrape(server)
     for limit in ("mjpeg_viewers_per_token", "mjpeg_viewers_per_stream"):
         gained = value(after, REFUSALS, limit=limit) - value(before, REFUSALS, limit=limit)

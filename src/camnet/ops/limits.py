@@ -71,6 +71,3 @@ class ViewerLimits:
                 self._tokens[token] -= 1
                 if self._tokens[token] <= 0:
                     del self._tokens[token]
-
-    def counts(self) -> dict[str, int]:
-        return dict(self.streams)
