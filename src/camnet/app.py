@@ -37,14 +37,15 @@ from camnet.faces.identity.oauth import OAuthContext, oauth_routes
 from camnet.faces.identity.registry import DEFAULT_SERVICES, network_entries, registry_route
 from camnet.faces.identity.resources import identity_resource_routes
 from camnet.faces.media_status import media_status_route
-from camnet.faces.streams.routes import include_streams
+from camnet.faces.streams.routes import include_streams, streams_refuse
 from camnet.faces.ui.data import data_routes
 from camnet.faces.ui.session import session_routes
 from camnet.faces.ui.static import static_routes
 from camnet.identity.bootstrap import InitialCredentials
-from camnet.identity.gate import Access, Gate, GateConfig
+from camnet.identity.gate import Access, Gate, GateConfig, access_of
 from camnet.network.remote_nodes import NetworkCameras
 from camnet.node import Node
+from camnet.ops.body_limit import BodyLimit
 from camnet.ops.health import health_routes
 from camnet.ops.limits import ViewerLimits
 from camnet.ops.metrics import Metrics, NodeCollector, RequestMiddleware
@@ -92,7 +93,7 @@ def declare_routes(gate: GateConfig, mjpeg_is_open: Callable[[], bool]) -> None:
         gate.declare(name, Access("camnet", house_refuse, open=True))
     gate.declare("maintenance", Access("camnet", house_refuse, during_maintenance=True))
     gate.declare("gateway_publish", Access("network", house_refuse))
-    streams = Access("streams", house_refuse)
+    streams = Access("streams", house_refuse, own_refuse=streams_refuse)
     for name in STREAMS_ROUTES:
         gate.declare(name, streams)
     fleet = Access("fleet", fleet_refuse)
@@ -182,7 +183,7 @@ def create_app(
         settings.mjpeg_max_viewers_per_token,
         metrics.refused,
     )
-    metrics.registry.register(NodeCollector(node, viewers.counts))
+    metrics.registry.register(NodeCollector(node))
     c2 = C2Context(
         device=node.control_unit,
         authenticator=node.authenticator,
@@ -191,6 +192,8 @@ def create_app(
         policy=node.policy,
         viewers=viewers,
         snapshot_timeout=settings.snapshot_timeout,
+        ws_max_message_bytes=settings.ws_max_message_bytes,
+        on_refusal=metrics.refused,
     )
     app.router.routes.extend([c2_http_route(c2), c2_websocket_route(c2)])
     node_contexts = NodeContexts(c2, settings.machine_name, node.remote, node.bus)
@@ -225,8 +228,17 @@ def create_app(
     app.router.routes.extend(
         identity_resource_routes(node.identity, node.maintenance, node.maintenance_switch)
     )
-    app.router.routes.extend(fleet_routes(FleetContext(node.fleet, node.identity, node.failures)))
-    app.router.routes.extend(gallery_routes(node.recording, node.database))
+    fleet = FleetContext(
+        node.fleet,
+        node.identity,
+        node.failures,
+        max_page_size=settings.max_page_size,
+        on_refusal=metrics.refused,
+    )
+    app.router.routes.extend(fleet_routes(fleet))
+    app.router.routes.extend(
+        gallery_routes(node.recording, node.database, settings.max_page_size, metrics.refused)
+    )
     app.router.routes.extend(static_routes())
     app.router.routes.extend(session_routes(oauth))
     app.router.routes.extend(data_routes(node.devices, node.control_unit, node.history))
@@ -239,6 +251,12 @@ def create_app(
     declare_routes(gate, lambda: bool(node.control_unit.state["mjpgStreamIsOpen"]))
     gate.declare("metrics", Access("metrics", house_refuse, open=settings.metrics_open))
     app.add_middleware(Gate, router=app.router, config=gate)
+    # Outside the gate: an oversized body is refused before anything reads it.
+    app.add_middleware(
+        BodyLimit,
+        limit=settings.max_body_bytes,
+        refusal=lambda scope: access_of(app.router, gate, scope).limit_refuse,
+    )
     app.add_middleware(RequestMiddleware, router=app.router, metrics=metrics)
     app.router.routes.extend([*health_routes(node), metrics_route(metrics)])
     app.router.routes.extend(

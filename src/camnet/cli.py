@@ -101,6 +101,7 @@ def serve(settings: Settings) -> int:
     import uvicorn
 
     from camnet.app import create_app
+    from camnet.ops.limits import websocket_ceiling
     from camnet.ops.logs import configure_logging
     from camnet.shutdown import GracefulServer
 
@@ -123,7 +124,7 @@ def serve(settings: Settings) -> int:
         loop="uvloop",
         http="httptools",
         ws="websockets-sansio",
-        ws_max_size=settings.ws_max_message_bytes,
+        ws_max_size=websocket_ceiling(settings.ws_max_message_bytes),
         lifespan="on",
         log_config=None,
         access_log=False,

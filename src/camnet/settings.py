@@ -302,6 +302,20 @@ class Settings(BaseModel):
         le=100_000,
         description="MJPEG streams one set of credentials (token, session) may watch at once",
     )
+    max_page_size: int = Field(
+        100,
+        ge=1,
+        le=10_000,
+        description="the largest page a list answers (fleet per_page, recordings and tags "
+        "perPage); a larger request is refused in the dialect's error body",
+    )
+    fleet_max_concurrent_images: int = Field(
+        8,
+        ge=1,
+        le=10_000,
+        description="fleet image requests whose picture is still being taken, per node; "
+        "more answer 429 with Retry-After",
+    )
 
     # -- MQTT bridge and Home Assistant discovery (issue 11) --
     mqtt: SecretStr | None = Field(

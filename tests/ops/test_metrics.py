@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from camnet.ops.metrics import LIMITS
 from tests.inprocess import InProcessServer, inprocess_server
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -78,14 +81,24 @@ def test_gate_refusals_are_counted(server: InProcessServer) -> None:
     assert value(after, key, **labels) - value(before, key, **labels) == 1
 
 
-def test_live_viewers_and_frames_come_from_the_node(server: InProcessServer) -> None:
-    device = f"{server.app.state.node.control_unit.name}"
+def viewer_series(samples: Samples, name: str, device: str, stream: str) -> dict[str, float]:
+    """The per-viewer series of ``name`` for one stream, by viewer id."""
+    found = {}
+    for (sample, labels), number in samples.items():
+        named = dict(labels)
+        if sample == name and named.get("device") == device and named.get("stream") == stream:
+            found[named["viewer"]] = number
+    return found
+
+
+@contextmanager
+def mjpeg_viewer(server: InProcessServer, url: str, **client: Any) -> Iterator[None]:
+    """A viewer that reads the stream (it has its first bytes) until the block ends."""
     stop = threading.Event()
     got_bytes = threading.Event()
 
     def watch() -> None:
-        url = f"/camera.mjpeg?token={server.token}"
-        with server.client() as http, http.stream("GET", url) as response:
+        with server.client(**client) as http, http.stream("GET", url) as response:
             assert response.status_code == 200
             for _chunk in response.iter_bytes():
                 got_bytes.set()
@@ -96,20 +109,64 @@ def test_live_viewers_and_frames_come_from_the_node(server: InProcessServer) -> 
     viewer.start()
     try:
         assert got_bytes.wait(10)
-        during = scrape(server)
-        assert value(during, "camnet_viewers", face="mjpeg", stream="live") == 1
-        assert value(during, "camnet_stream_consumers", device=device, stream="live") >= 1
-        assert value(during, "camnet_frames_encoded_total", device=device, stream="live") >= 1
+        yield
     finally:
         stop.set()
         viewer.join(10)
+
+
+def scrape_until(server: InProcessServer, done: Callable[[Samples], bool]) -> Samples:
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        after = scrape(server)
-        if value(after, "camnet_viewers", face="mjpeg", stream="live") == 0:
-            break
+    while not done(samples := scrape(server)):
+        assert time.monotonic() < deadline, "the metrics did not get there"
         time.sleep(0.1)
-    assert value(after, "camnet_viewers", face="mjpeg", stream="live") == 0
+    return samples
+
+
+def test_live_viewers_and_frames_come_from_the_node(server: InProcessServer) -> None:
+    device = server.app.state.node.control_unit.name
+    live = {"face": "mjpeg", "device": device, "stream": "live"}
+    with mjpeg_viewer(server, f"/camera.mjpeg?token={server.token}"):
+        during = scrape(server)
+        assert value(during, "camnet_viewers", **live) == 1
+        assert value(during, "camnet_stream_consumers", device=device, stream="live") >= 1
+        assert value(during, "camnet_frames_encoded_total", device=device, stream="live") >= 1
+    after = scrape_until(server, lambda s: value(s, "camnet_viewers", **live) == 0)
+    assert value(after, "camnet_viewers", **live) == 0
+
+
+def test_per_viewer_frames_while_the_viewer_watches(server: InProcessServer) -> None:
+    """Each live MJPEG viewer has its own sent/dropped series, growing while it
+    watches; the series is gone once the viewer has left."""
+    device = server.app.state.node.control_unit.name
+    sent = "camnet_viewer_frames_sent_total"
+    dropped = "camnet_viewer_frames_dropped_total"
+    with mjpeg_viewer(server, f"/camera.mjpeg?token={server.token}"):
+        first = scrape_until(server, lambda s: len(viewer_series(s, sent, device, "live")) == 1)
+        (viewer, count) = next(iter(viewer_series(first, sent, device, "live").items()))
+        assert count >= 1
+        assert viewer in viewer_series(first, dropped, device, "live")
+        later = scrape_until(
+            server, lambda s: viewer_series(s, sent, device, "live").get(viewer, 0) > count
+        )
+        assert viewer_series(later, sent, device, "live")[viewer] > count
+    gone = scrape_until(server, lambda s: not viewer_series(s, sent, device, "live"))
+    assert not viewer_series(gone, dropped, device, "live")
+
+
+def test_streams_video_viewers_have_series_too(server: InProcessServer) -> None:
+    """The streams face's ``/video`` viewers are counted the same way, under the
+    stereo camera's device name."""
+    node = server.app.state.node
+    mxid, camera = next(iter(node.stereo.cameras.items()))
+    device, stream = camera.device.name, camera.hubs["CAM_A"].name
+    url = f"/cameras/{mxid}/streams/CAM_A/video"
+    sent = "camnet_viewer_frames_sent_total"
+    with mjpeg_viewer(server, url, auth=("admin", server.admin_password)):
+        during = scrape_until(server, lambda s: len(viewer_series(s, sent, device, stream)) == 1)
+        live = {"face": "mjpeg", "device": device, "stream": stream}
+        assert value(during, "camnet_viewers", **live) == 1
+    scrape_until(server, lambda s: not viewer_series(s, sent, device, stream))
 
 
 def test_bus_webhooks_recordings_and_limits_are_present(server: InProcessServer) -> None:
@@ -118,7 +175,7 @@ def test_bus_webhooks_recordings_and_limits_are_present(server: InProcessServer)
     assert value(samples, "camnet_bus_messages_published_total") > 0
     assert ("camnet_webhook_backlog", frozenset()) in samples
     assert ("camnet_retention_deleted_segments_total", frozenset()) in samples
-    for limit in ("mjpeg_viewers_per_stream", "mjpeg_viewers_per_token", "request_body_bytes"):
+    for limit in LIMITS:
         assert ("camnet_limit_refusals_total", frozenset({("limit", limit)})) in samples
 
 

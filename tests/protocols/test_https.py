@@ -59,7 +59,10 @@ def secure(tmp_path: Path) -> Iterator[tuple[InProcessServer, str, Path]]:
         port = free_port()
         response = post(server.url, {"httpsPort": port, "httpsOn": True})
         assert response.status_code == 200, response.text
-        yield server, f"https://127.0.0.1:{port}", tmp_path / certificates.GENERATED_CERT
+        url, cert = f"https://127.0.0.1:{port}", tmp_path / certificates.GENERATED_CERT
+        # The listener starts right after the answer; a test must not race it.
+        eventually(lambda: answers(url, cert))
+        yield server, url, cert
 
 
 def curl(url: str, cert: Path) -> subprocess.CompletedProcess[str]:

@@ -38,6 +38,7 @@ from camnet.recording.service import RecordingService
 from camnet.store.database import Database
 
 MAX_PER_PAGE: Final = 100
+"""The default of the ``max_page_size`` setting."""
 CHUNK: Final = 256 * 1024
 RECORDING_FIELDS: Final = (
     "id", "kind", "storage", "file", "start", "end", "startTime", "endTime", "duration",
@@ -201,7 +202,20 @@ async def _chunks(path: Path, first: int, last: int) -> AsyncIterator[bytes]:
         await asyncio.to_thread(handle.close)
 
 
-def gallery_routes(service: RecordingService, database: Database) -> list[Route]:
+def gallery_routes(
+    service: RecordingService,
+    database: Database,
+    max_page_size: int = MAX_PER_PAGE,
+    on_refusal: Callable[[str], None] | None = None,
+) -> list[Route]:
+    def page_size(request: Request) -> int:
+        """``perPage`` (default 20); above ``max_page_size`` it is the house 400, counted
+        as the ``page_size`` limit."""
+        raw = request.query_params.get("perPage", "")
+        if raw.isdigit() and int(raw) > max_page_size and on_refusal is not None:
+            on_refusal("page_size")
+        return _int(request, "perPage", min(20, max_page_size), 1, max_page_size)
+
     def read(fn: Any, *args: Any) -> Any:
         with database.engine.connect() as connection:
             return fn(connection, *args)
@@ -221,7 +235,7 @@ def gallery_routes(service: RecordingService, database: Database) -> list[Route]
             raise ApiError(400, "withKind must be manual or backup", validation={"withKind": kind})
         query = index.Query(
             page=_int(request, "page", 1, 1, 10**9),
-            per_page=_int(request, "perPage", 20, 1, MAX_PER_PAGE),
+            per_page=page_size(request),
             sort=_sort(request, index.SORTABLE, "-start"),
             kind=kind,
             storage=request.query_params.get("withStorage"),
@@ -310,7 +324,7 @@ def gallery_routes(service: RecordingService, database: Database) -> list[Route]
     async def list_tags(request: Request) -> Response:
         _allowed(request, "recording:tags:read")
         page = _int(request, "page", 1, 1, 10**9)
-        per_page = _int(request, "perPage", 20, 1, MAX_PER_PAGE)
+        per_page = page_size(request)
         sort = _sort(request, index.TAG_SORTABLE, "-time")
         project = _fields(request, TAG_FIELDS)
         items, total = await database.run(

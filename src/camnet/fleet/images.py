@@ -33,11 +33,24 @@ from camnet.store.database import Database
 log = logging.getLogger(__name__)
 
 FRAME_TIMEOUT: Final = 15.0
+RETRY_AFTER: Final = 1
+"""Seconds a refused image request is told to wait (a picture takes about a frame)."""
 SECRET_KEY: Final = "image_link_secret"
 
 
 class NoImageSource(Exception):
     """The device has no stream camnet can take a picture from."""
+
+
+class TooManyImages(Exception):
+    """``max_in_flight`` pictures are being taken already; ask again after ``retry_after``."""
+
+    def __init__(self, most: int, retry_after: int) -> None:
+        super().__init__(
+            f"{most} image requests are already being taken on this node, the maximum; "
+            f"try again in {retry_after} s"
+        )
+        self.retry_after = retry_after
 
 
 class NotReady(Exception):
@@ -66,6 +79,7 @@ class ImageService:
         lifetime: float,
         ready_delay: float,
         base_url: str,
+        max_in_flight: int = 8,
     ) -> None:
         self._database = database
         self._journal = journal
@@ -79,6 +93,11 @@ class ImageService:
         self._secret = b""
         self._previous: dict[str, annotate.Gray] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self.max_in_flight = max_in_flight
+        self.in_flight = 0
+        """Requests taken and not finished (stored, waiting for a frame, drawing): each
+        holds a consumer on a hub, a task and, when the camera hangs, up to
+        ``FRAME_TIMEOUT`` seconds; the cap keeps a request loop from piling them up."""
 
     async def start(self) -> None:
         self._directory.mkdir(parents=True, exist_ok=True)
@@ -104,11 +123,24 @@ class ImageService:
     # -- requests ------------------------------------------------------------------------
 
     async def request(self, device: DeviceRecord) -> RequestLinks:
+        """Store a request and start taking its picture; ``TooManyImages`` before storing
+        anything when ``max_in_flight`` are under way."""
         hub = self.hubs.get(device.service)
         if hub is None:
             raise NoImageSource(
                 f"device {device.uuid} has no live stream camnet can take a picture from"
             )
+        if self.in_flight >= self.max_in_flight:
+            raise TooManyImages(self.max_in_flight, RETRY_AFTER)
+        # Counted from here (no await before), so requests arriving together see each other.
+        self.in_flight += 1
+        try:
+            return await self._request(device, hub)
+        except BaseException:
+            self.in_flight -= 1
+            raise
+
+    async def _request(self, device: DeviceRecord, hub: StreamHub) -> RequestLinks:
         now = self._clock.now()
         request = secrets.token_hex(16)
         expires = int(now + self.lifetime)
@@ -130,12 +162,16 @@ class ImageService:
         await asyncio.to_thread(self._sweep_files, now)
         task = asyncio.create_task(self._capture(device, hub, request, expires))
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._finished)
         return RequestLinks(
             request,
             links.make(self._secret, request, expires, "raw_image"),
             links.make(self._secret, request, expires, "annotated_image"),
         )
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self.in_flight -= 1
 
     def _sweep_files(self, now: float) -> None:
         for path in self._directory.glob("*.jpg"):

@@ -11,10 +11,15 @@ T = TypeVar("T")
 
 DEFAULT_PER_PAGE: Final = 15
 MAX_PER_PAGE: Final = 100
+"""The default of the ``max_page_size`` setting."""
 
 
 class QueryError(ValueError):
     """A query parameter with a value the dialect does not take; says which and why."""
+
+
+class PageTooLarge(QueryError):
+    """``per_page`` above the node's maximum (a limit: counted in the metrics)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,9 +28,13 @@ class Page:
     per_page: int
 
     @classmethod
-    def parse(cls, page: str | None, per_page: str | None) -> Page:
+    def parse(cls, page: str | None, per_page: str | None, most: int = MAX_PER_PAGE) -> Page:
+        """Refuses a ``per_page`` above ``most`` rather than shortening the page: a client
+        that asked for everything and silently got part of it would think it had all."""
         number = _positive("page", page, 1)
-        size = min(_positive("per_page", per_page, DEFAULT_PER_PAGE), MAX_PER_PAGE)
+        size = _positive("per_page", per_page, min(DEFAULT_PER_PAGE, most))
+        if size > most:
+            raise PageTooLarge(f"per_page must be at most {most}, not {size}")
         return cls(number, size)
 
     def cut(self, items: Sequence[T]) -> tuple[list[T], dict[str, int]]:

@@ -42,6 +42,7 @@ class FleetService:
             lifetime=settings.image_link_lifetime,
             ready_delay=settings.image_ready_delay,
             base_url=base_url,
+            max_in_flight=settings.fleet_max_concurrent_images,
         )
         self.webhooks = WebhookStore(database.engine)
         self.guard = Guard(AllowList.parse(settings.webhook_allow), resolver)

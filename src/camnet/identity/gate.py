@@ -20,7 +20,7 @@ from typing import Final
 from urllib.parse import parse_qsl
 
 from starlette.responses import Response
-from starlette.routing import Match, Router
+from starlette.routing import Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
@@ -28,6 +28,7 @@ from camnet.identity.browser import COOKIE_NAME, WEBSOCKET, cookie_session
 from camnet.identity.permissions import Principal
 from camnet.identity.policy import Policy
 from camnet.identity.ratelimit import FixedWindowLimiter
+from camnet.routing import find_route, route_name
 
 PRINCIPAL_KEY: Final = "camnet.principal"
 _BROWSER_HEADERS: Final = frozenset({b"cookie", b"origin", b"host", b"x-camnet-csrf"})
@@ -47,6 +48,14 @@ class Access:
     """Methods open on an otherwise closed route (``POST /oauth/token``, not ``GET``)."""
     during_maintenance: bool = False
     """Whether the route still works in maintenance mode (turning it off, logging in)."""
+    own_refuse: Refusal | None = None
+    """How the route's face words a refusal that is not about credentials (a limit such
+    as the body size); ``refuse`` when None. The streams face answers credentials in the
+    house body but everything else as FastAPI's ``{"detail": …}``."""
+
+    @property
+    def limit_refuse(self) -> Refusal:
+        return self.own_refuse if self.own_refuse is not None else self.refuse
 
     def is_open(self, scope: Scope) -> bool:
         if self.open or (self.open_when is not None and self.open_when()):
@@ -74,6 +83,14 @@ class GateConfig:
         self.declarations[route_name] = access
 
 
+def access_of(router: Router, config: GateConfig, scope: Scope) -> Access:
+    """The declaration of the route that serves ``scope`` (the default when none does;
+    a path served for other methods only counts as that route, for its dialect)."""
+    found = find_route(router.routes, scope)
+    route = found.full if found.full is not None else found.partial
+    return config.declarations.get(route_name(route), config.default)
+
+
 def principal_of(scope: Scope) -> Principal | None:
     principal: Principal | None = scope.get(PRINCIPAL_KEY)
     return principal
@@ -88,16 +105,7 @@ class Gate:
         self.config = config
 
     def _access(self, scope: Scope) -> Access:
-        partial: str | None = None
-        for route in self.router.routes:
-            match, _ = route.matches(scope)
-            if match is Match.FULL:
-                return self.config.declarations.get(getattr(route, "name", ""), self.config.default)
-            if match is Match.PARTIAL and partial is None:
-                partial = getattr(route, "name", "")
-        if partial is not None:
-            return self.config.declarations.get(partial, self.config.default)
-        return self.config.default
+        return access_of(self.router, self.config, scope)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):

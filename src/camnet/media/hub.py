@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import threading
 import time
@@ -88,6 +89,19 @@ class HubCounters:
     """Frames MJPEG viewers missed because they were slower than the stream (summed)."""
 
 
+@dataclass(eq=False, slots=True)
+class Viewer:
+    """One live viewer of a hub, for as long as it watches: what it was sent and what it
+    skipped. The metrics read these at scrape time, so a viewer's series exists exactly
+    while the viewer does (bounded by the viewer caps)."""
+
+    id: str
+    """Short and unique within the hub (``1``, ``2``, …), never reused while it runs."""
+    sent: int = 0
+    dropped: int = 0
+    """Frames it missed because it was slower than the stream."""
+
+
 class StreamHub:
     def __init__(self, name: str, producer: Producer, config: StreamConfig) -> None:
         self.name = name
@@ -106,6 +120,8 @@ class StreamHub:
         self._sequence = 0
         self.latest: EncodedFrame | None = None
         self.counters = HubCounters()
+        self.viewers: dict[str, Viewer] = {}
+        self._viewer_ids = itertools.count(1)
 
     # --- configuration (event loop) ---------------------------------------------------
 
@@ -195,6 +211,26 @@ class StreamHub:
             yield self
         finally:
             self.release()
+
+    @contextlib.asynccontextmanager
+    async def viewing(self) -> AsyncIterator[Viewer]:
+        """A consumer that is a viewer: listed in ``viewers`` while the block runs."""
+        viewer = Viewer(str(next(self._viewer_ids)))
+        async with self.consuming():
+            self.viewers[viewer.id] = viewer
+            try:
+                yield viewer
+            finally:
+                del self.viewers[viewer.id]
+
+    def sent(self, viewer: Viewer, frame: EncodedFrame, previous: int) -> None:
+        """Count ``frame`` as sent to ``viewer``, whose previous frame was ``previous``
+        (-1 for none): the frames in between are the ones it skipped."""
+        if previous >= 0 and frame.sequence > previous + 1:
+            skipped = frame.sequence - previous - 1
+            viewer.dropped += skipped
+            self.counters.skipped += skipped
+        viewer.sent += 1
 
     async def newer_than(self, sequence: int, generation: int = 0) -> EncodedFrame:
         """The newest frame after ``sequence`` made with at least ``generation``

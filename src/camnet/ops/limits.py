@@ -10,6 +10,15 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+WEBSOCKET_CEILING_FACTOR = 4
+
+
+def websocket_ceiling(ws_max_message_bytes: int) -> int:
+    """The HTTP server's own WebSocket frame limit (uvicorn's ``ws_max_size``): above the
+    setting, so a message just over it reaches camnet, which answers the dialect's error
+    and counts it; still finite, so a giant frame is cut (1009) before it is buffered."""
+    return WEBSOCKET_CEILING_FACTOR * ws_max_message_bytes
+
 
 class LimitReached(Exception):
     """A cap was reached; ``limit`` names it (the metric label), ``message`` says why."""
@@ -62,6 +71,3 @@ class ViewerLimits:
                 self._tokens[token] -= 1
                 if self._tokens[token] <= 0:
                     del self._tokens[token]
-
-    def counts(self) -> dict[str, int]:
-        return dict(self.streams)

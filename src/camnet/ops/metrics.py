@@ -11,19 +11,20 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
-from starlette.routing import Match, Router
+from starlette.routing import Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from camnet.bus.nats import NatsBus
 from camnet.fleet.tables import webhook_attempts, webhook_deliveries
 from camnet.ops import logs
+from camnet.routing import find_route
 from camnet.store.tables import recordings
 
 if TYPE_CHECKING:
@@ -76,6 +77,9 @@ LIMITS = (
     "mjpeg_viewers_per_stream",
     "mjpeg_viewers_per_token",
     "request_body_bytes",
+    "websocket_message_bytes",
+    "page_size",
+    "fleet_concurrent_images",
 )
 """The limits counted in ``camnet_limit_refusals_total`` (each present from the start)."""
 
@@ -83,11 +87,8 @@ LIMITS = (
 def route_template(router: Router, scope: Scope) -> str:
     """The path template of the route that serves ``scope`` (never the raw path: the
     number of series stays bounded whatever clients ask for)."""
-    for route in router.routes:
-        match, _ = route.matches(scope)
-        if match is Match.FULL:
-            return str(getattr(route, "path", UNMATCHED))
-    return UNMATCHED
+    route = find_route(router.routes, scope).full
+    return str(getattr(route, "path", UNMATCHED)) if route is not None else UNMATCHED
 
 
 class RequestMiddleware:
@@ -158,23 +159,17 @@ class RequestMiddleware:
 class NodeCollector(Collector):
     """Reads the node's state at scrape time."""
 
-    def __init__(self, node: Node, mjpeg_viewers: Callable[[], dict[str, int]]) -> None:
+    def __init__(self, node: Node) -> None:
         self.node = node
-        self.mjpeg_viewers = mjpeg_viewers
 
     def describe(self) -> Iterable[Metric]:
         return []
 
     def collect(self) -> Iterator[Metric]:
         node = self.node
-        yield from self._hubs(self._all_hubs())
-        viewers = GaugeMetricFamily(
-            "camnet_viewers", "Live viewers now, by face and stream", labels=("face", "stream")
-        )
-        for stream, count in sorted(self.mjpeg_viewers().items()):
-            viewers.add_metric(["mjpeg", stream], count)
-        viewers.add_metric(["websocket", node.control_unit.name], node.c2_fanout.client_count)
-        yield viewers
+        hubs = self._all_hubs()
+        yield from self._hubs(hubs)
+        yield from self._viewers(hubs)
         published = CounterMetricFamily(
             "camnet_bus_messages_published", "Messages this node published on its bus"
         )
@@ -232,6 +227,39 @@ class NodeCollector(Collector):
                 family.add_metric([device_name, hub.name], float(status.get(key, 0)))
         yield consumers
         yield from families.values()
+
+    def _viewers(self, hubs: list[tuple[str, StreamHub]]) -> Iterator[Metric]:
+        node = self.node
+        viewers = GaugeMetricFamily(
+            "camnet_viewers",
+            "Live viewers now: MJPEG viewers of a device's stream (c2 /camera.mjpeg, streams "
+            "/video), c2 WebSocket clients of a device (stream empty)",
+            labels=("face", "device", "stream"),
+        )
+        for device_name, hub in hubs:
+            viewers.add_metric(["mjpeg", device_name, hub.name], len(hub.viewers))
+        viewers.add_metric(["websocket", node.control_unit.name, ""], node.c2_fanout.client_count)
+        yield viewers
+        # One series per live viewer, gone when the viewer goes: the number of series is
+        # bounded by the viewer caps, and nothing is left behind for a client that left.
+        labels = ("device", "stream", "viewer")
+        sent = CounterMetricFamily(
+            "camnet_viewer_frames_sent",
+            "Frames sent to one live MJPEG viewer (viewer: its id within the stream)",
+            labels=labels,
+        )
+        dropped = CounterMetricFamily(
+            "camnet_viewer_frames_dropped",
+            "Frames one live MJPEG viewer skipped because it was slower than the stream",
+            labels=labels,
+        )
+        for device_name, hub in hubs:
+            for viewer in list(hub.viewers.values()):
+                key = [device_name, hub.name, viewer.id]
+                sent.add_metric(key, float(viewer.sent))
+                dropped.add_metric(key, float(viewer.dropped))
+        yield sent
+        yield dropped
 
     def _database(self) -> Iterator[Metric]:
         engine = self.node.database.engine

@@ -38,6 +38,7 @@ from camnet.bus.filters import TopicFilter
 from camnet.bus.message import BROADCAST, Envelope, MessageType, state_name, variable_of
 from camnet.devices.device import Device, Staging, WriteRefused
 from camnet.devices.sim_control_unit import SimulatedControlUnit
+from camnet.ops.limits import websocket_ceiling
 from camnet.protocols import certificates
 from camnet.settings import Settings
 from camnet.state.schema import JsonValue, Variable
@@ -125,7 +126,7 @@ class Listener:
             lifespan="off",
             log_config=None,
             access_log=False,
-            ws_max_size=settings.ws_max_message_bytes,
+            ws_max_size=websocket_ceiling(settings.ws_max_message_bytes),
             timeout_graceful_shutdown=int(GRACE),
             **options,
         )

@@ -13,7 +13,6 @@ without connection token"); ``/camera.jpeg`` always does.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 from starlette.datastructures import Headers
 from starlette.requests import Request
@@ -25,7 +24,8 @@ from camnet.faces.c2.context import C2Context, authenticate, query_pairs
 from camnet.faces.c2.errors import C2Error
 from camnet.identity.gate import principal_of
 from camnet.media import mjpeg
-from camnet.media.hub import HubStopped, StreamHub
+from camnet.media.hub import StreamHub
+from camnet.media.viewing import send_frames
 from camnet.ops.limits import LimitReached
 
 NO_STORE = "no-store, no-cache, must-revalidate"
@@ -55,12 +55,6 @@ def camera_mjpeg_route(context: C2Context, hub: StreamHub) -> Route:
     return Route(
         "/camera.mjpeg", MjpegStream(context, hub), methods=["GET"], name="c2_camera_mjpeg"
     )
-
-
-async def _disconnected(receive: Receive) -> None:
-    """Returns when the client has gone (the request body of a GET is empty)."""
-    while (await receive())["type"] != "http.disconnect":
-        pass
 
 
 class MjpegStream:
@@ -111,22 +105,4 @@ class MjpegStream:
         if scope["method"] == "HEAD":
             await send({"type": "http.response.body", "body": b"", "more_body": False})
             return
-        gone = asyncio.ensure_future(_disconnected(receive))
-        try:
-            async with self._hub.consuming():
-                sequence = -1
-                while not gone.done():
-                    frame = await self._hub.newer_than(sequence)
-                    if sequence >= 0 and frame.sequence > sequence + 1:
-                        # Frames this viewer missed (it was slower than the stream).
-                        self._hub.counters.skipped += frame.sequence - sequence - 1
-                    sequence = frame.sequence
-                    await send(frame.message)
-        except HubStopped:
-            pass
-        finally:
-            gone.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await gone
-        with contextlib.suppress(Exception):
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        await send_frames(self._hub, receive, send)

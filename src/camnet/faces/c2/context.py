@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
@@ -31,6 +32,11 @@ class C2Context:
     """Caps on MJPEG viewers per stream and per token (issue 11); None: no caps."""
     snapshot_timeout: float = 10.0
     """Seconds ``/camera.jpeg`` waits for a frame (a hanging camera answers 504)."""
+    ws_max_message_bytes: int = 1 << 20
+    """The largest WebSocket message handled; a larger one gets the error message and the
+    close code 1009 (the HTTP server's own ceiling is higher, see ``ops.limits``)."""
+    on_refusal: Callable[[str], None] | None = None
+    """Told the limit's name whenever one refuses something (the metrics count it)."""
 
 
 def query_pairs(query_string: bytes) -> list[tuple[str, str]]:

@@ -119,6 +119,16 @@ class StateClient:
         if self._inflight is not None:
             self._inflight.cancel()
 
+    async def last_word(self, text: str) -> None:
+        """Send ``text`` as this client's last message: after the send in flight (never
+        interleaved with it), instead of anything still pending; nothing is sent after."""
+        inflight = self._inflight
+        self.closed = True
+        self._pending, self._pending_text, self._texts = {}, None, []
+        if inflight is not None:
+            await asyncio.wait({inflight})
+        await self._send(text)
+
 
 class StateFanout:
     """Subscribes to one device's Updates and delivers them to its WebSocket clients."""

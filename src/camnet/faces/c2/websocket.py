@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Final
 
 from starlette.routing import WebSocketRoute
 from starlette.types import Receive, Scope, Send
@@ -19,6 +21,10 @@ from camnet.identity.browser import WEBSOCKET
 from camnet.identity.permissions import Principal
 
 log = logging.getLogger(__name__)
+
+MESSAGE_TOO_BIG: Final = 1009
+WS_LIMIT: Final = "websocket_message_bytes"
+"""The name of this limit in ``camnet_limit_refusals_total``."""
 
 
 def _text_sender(send: Send) -> SendText:
@@ -70,6 +76,32 @@ class RawSocketApp:
         await self._handler(WebSocket(scope, receive, send), send)
 
 
+def _too_large(text: str | None, data: bytes | None, limit: int) -> bool:
+    """Whether a message is over ``limit`` bytes (UTF-8 for text), encoding only when its
+    length in characters leaves the question open."""
+    if data is not None:
+        return len(data) > limit
+    if text is None or len(text) * 4 <= limit:
+        return False
+    return len(text) > limit or len(text.encode()) > limit
+
+
+async def _refuse_large(websocket: WebSocket, context: C2Context, client: StateClient) -> None:
+    """The dialect's error message, then close 1009 (message too big), counted."""
+    limit = context.ws_max_message_bytes
+    if context.on_refusal is not None:
+        context.on_refusal(WS_LIMIT)
+    error = C2Error(
+        413,
+        "message_too_large",
+        f"WebSocket messages are limited to {limit} bytes; closing the connection (1009)",
+    )
+    with contextlib.suppress(Exception):  # the client may be gone already
+        await client.last_word(error.text())
+    with contextlib.suppress(Exception):
+        await websocket.close(MESSAGE_TOO_BIG, f"messages are limited to {limit} bytes")
+
+
 async def _serve(
     websocket: WebSocket, context: C2Context, client: StateClient, principal: Principal
 ) -> None:
@@ -79,6 +111,9 @@ async def _serve(
         if message["type"] == "websocket.disconnect":
             return
         text = message.get("text")
+        if _too_large(text, message.get("bytes"), context.ws_max_message_bytes):
+            await _refuse_large(websocket, context, client)
+            return
         try:
             if text is None:
                 raise C2Error(

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from camnet.faces.fleet.errors import FleetError
-from camnet.fleet.paging import QueryError
+from camnet.fleet.paging import MAX_PER_PAGE, Page, PageTooLarge, QueryError
 from camnet.fleet.service import FleetService
 from camnet.identity.gate import principal_of
 from camnet.identity.permissions import Principal
@@ -33,6 +33,23 @@ class FleetContext:
     fleet: FleetService
     identity: IdentityService
     failures: FailureBackoff
+    max_page_size: int = MAX_PER_PAGE
+    on_refusal: Callable[[str], None] | None = None
+    """Told the limit's name whenever one refuses a request (the metrics count it)."""
+
+    def refused(self, limit: str) -> None:
+        if self.on_refusal is not None:
+            self.on_refusal(limit)
+
+    def page(self, request: Request) -> Page:
+        """The page a list request asks for; a ``per_page`` above ``max_page_size`` is
+        the dialect's 422, counted as the ``page_size`` limit."""
+        query = request.query_params
+        try:
+            return Page.parse(query.get("page"), query.get("per_page"), self.max_page_size)
+        except PageTooLarge:
+            self.refused("page_size")
+            raise
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -22,8 +22,8 @@ from camnet.faces.fleet.common import (
     validate,
 )
 from camnet.faces.fleet.errors import FleetError
-from camnet.fleet.images import NoImageSource
-from camnet.fleet.paging import Page, online_filter, sort_key, sorted_by
+from camnet.fleet.images import NoImageSource, TooManyImages
+from camnet.fleet.paging import online_filter, sort_key, sorted_by
 from camnet.fleet.registry import SORTABLE, DeviceRecord, VersionConflict
 from camnet.identity.accounts import ACCOUNT_NAME
 from camnet.identity.permissions import Principal, Role
@@ -72,7 +72,7 @@ def device_routes(context: FleetContext) -> list[Route]:
     async def list_devices(request: Request) -> Response:
         principal = caller(request)
         query = request.query_params
-        page = Page.parse(query.get("page"), query.get("per_page"))
+        page = context.page(request)
         order = sort_key(query.get("sort"), SORTABLE)
         online = online_filter(query.get("is_online"))
         group = query.get("group")
@@ -137,6 +137,11 @@ def device_routes(context: FleetContext) -> list[Route]:
             made = await images.request(device)
         except NoImageSource as exc:
             raise FleetError(409, str(exc)) from None
+        except TooManyImages as busy:
+            context.refused("fleet_concurrent_images")
+            raise FleetError(
+                429, str(busy), headers={"Retry-After": str(busy.retry_after)}
+            ) from None
         base = str(request.base_url).rstrip("/")
         return json_response({"data": [base + made.raw, base + made.annotated]})
 

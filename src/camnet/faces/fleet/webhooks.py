@@ -21,7 +21,6 @@ from camnet.faces.fleet.common import (
     validate,
 )
 from camnet.faces.fleet.errors import FleetError
-from camnet.fleet.paging import Page
 from camnet.fleet.registry import iso
 from camnet.fleet.webhooks.dispatcher import RESERVED_HEADERS
 from camnet.fleet.webhooks.ssrf import Refused
@@ -169,7 +168,7 @@ def webhook_routes(context: FleetContext) -> list[Route]:
 
     async def deliveries(request: Request) -> Response:
         _, hook = await visible(request, "fleet:webhooks:read")
-        page = Page.parse(request.query_params.get("page"), request.query_params.get("per_page"))
+        page = context.page(request)
         attempts = await run(store.attempts, hook.id)
         rows = [
             {

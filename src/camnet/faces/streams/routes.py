@@ -65,6 +65,11 @@ class StreamsError(Exception):
         return JSONResponse({"detail": self.detail}, status_code=self.status)
 
 
+def streams_refuse(status: int, _code: str, message: str, headers: Mapping[str, str]) -> Response:
+    """A limit's refusal (413, 429, 503) in this dialect: ``{"detail": message}``."""
+    return JSONResponse({"detail": message}, status_code=status, headers=dict(headers))
+
+
 class Forbidden(StreamsError):
     """Authenticated but not permitted: the house 403 (as every auth failure)."""
 

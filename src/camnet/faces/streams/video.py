@@ -7,21 +7,14 @@ The response ends when the client goes, the stream is deactivated or the node st
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from camnet.media import mjpeg
-from camnet.media.hub import HubStopped, StreamHub
+from camnet.media.hub import StreamHub
+from camnet.media.viewing import send_frames
 
 NO_STORE = "no-store, no-cache, must-revalidate"
-
-
-async def _disconnected(receive: Receive) -> None:
-    while (await receive())["type"] != "http.disconnect":
-        pass
 
 
 class MjpegResponse(Response):
@@ -38,22 +31,7 @@ class MjpegResponse(Response):
             (b"cache-control", NO_STORE.encode()),
         ]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
-        gone = asyncio.ensure_future(_disconnected(receive))
-        try:
-            async with self._hub.consuming():
-                sequence = -1
-                while not gone.done():
-                    frame = await self._hub.newer_than(sequence)
-                    sequence = frame.sequence
-                    await send(frame.message)
-        except HubStopped:
-            pass
-        finally:
-            gone.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await gone
-        with contextlib.suppress(Exception):
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        await send_frames(self._hub, receive, send)
 
 
 def video_response(hub: StreamHub) -> Response:
