@@ -1,8 +1,9 @@
 """The fault suite: the outside world misbehaves, the server keeps answering, says what
 is wrong in the dialect's error body, and recovers by itself once the fault is gone.
 
-MQTT broker down and back is not here: the MQTT bridge is not in this tree (issue 11's
-"mqtt" part is built separately)."""
+Database locked, a camera that hangs, NATS down and back, storage read-only then full,
+the MQTT broker down and back. The webhook outbox across SIGTERM is in
+``test_shutdown_outbox.py``, kill -9 during writes in ``test_kill_writes.py``."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import nats
@@ -24,6 +26,9 @@ from nats.aio.msg import Msg
 
 from camnet.events import EventKind
 from tests.network.integration.nodes import make_node, own_nats
+from tests.network.mqtt_support import Relay, clear_retained, require_mosquitto, watching
+from tests.network.mqtt_support import unique_root as mqtt_root
+from tests.network.test_mqtt_bridge import bridge_server, machine_of
 from tests.recording.helpers import journal, state, wait_for
 from tests.support import ServerProcess
 
@@ -259,3 +264,87 @@ def test_storage_read_only_then_full(tmp_path: Path) -> None:
     events = journal(server.data_dir)
     reasons = [e.event.payload["reason"] for e in events if e.event.kind is EventKind.STORAGE]
     assert "full" in reasons
+
+
+def _ready(server: ServerProcess) -> tuple[int, dict[str, Any]]:
+    with httpx.Client(base_url=server.url, timeout=10) as http:
+        response = http.get("/readyz")
+    return response.status_code, response.json()
+
+
+async def _mqtt_check(server: ServerProcess, ok: bool) -> dict[str, Any]:
+    """``/readyz``'s body once its mqtt check says ``ok`` (or not): the bridge marks
+    itself connected just after it has published ``online``."""
+    deadline = time.monotonic() + 15
+    while True:
+        status, body = await asyncio.to_thread(_ready, server)
+        assert status == 200, body
+        if (body["checks"]["mqtt"] == "ok") == ok:
+            return body
+        assert time.monotonic() < deadline, body
+        await asyncio.sleep(0.05)
+
+
+async def test_mqtt_broker_down_and_back(tmp_path: Path) -> None:
+    """The broker goes away (a relay in front of the machine's Mosquitto refuses every
+    connection; Mosquitto itself keeps running): HTTP keeps answering, a c2 write is
+    acknowledged, ``/readyz`` stays ready and names the bridge as informational. When
+    the broker is back the bridge reconnects by itself and publishes the value written
+    meanwhile; a ``/set`` works again; nothing acknowledged is lost across a restart."""
+    require_mosquitto()
+    root = mqtt_root()
+    relay = Relay()
+    await relay.start()
+    server = bridge_server(tmp_path, root, relay.port)
+    try:
+        async with watching(f"{root}/#") as user:
+            await asyncio.to_thread(server.start)
+            machine = machine_of(server)
+            availability = f"{root}/camnet/{machine}/availability"
+            state = f"{root}/camnet/{machine}-C2"
+            await user.wait_for(availability, b"online")
+            await user.wait_for(f"{state}/gain", b"0")
+            await user.wait_for(f"{state}/light1", b"false")
+            await _mqtt_check(server, ok=True)
+
+            relay.down()
+            await user.wait_for(availability, b"offline")  # the last will, from the broker
+            admin = ("admin", server.admin_password)
+            with server.client(auth=admin) as api:
+                written = await asyncio.to_thread(api.post, "/api", json={"gain": 23})
+                assert written.status_code == 200, written.text
+                assert written.json() == {"gain": 23}
+                switched = await asyncio.to_thread(server.post, {"light1": True})
+                assert switched.status_code == 200, switched.text
+                read = await asyncio.to_thread(api.get, "/api", params={"get": "[gain,light1]"})
+                assert read.json() == {"gain": 23, "light1": True}
+                image = await asyncio.to_thread(api.get, "/camera.jpeg")
+                assert image.status_code == 200
+            await user.wait(lambda: relay.refused >= 2, "the bridge to try again")
+            # Ready all the same (HTTP 200): the bridge is informational.
+            ready = await _mqtt_check(server, ok=False)
+            assert ready["status"] == "ready"
+            assert ready["failed"] == []
+            assert ready["informational"] == ["mqtt"]
+            checks = ready["checks"]
+            assert checks["mqtt"].startswith(f"not connected to mqtt://127.0.0.1:{relay.port}")
+            assert checks["database"] == checks["bus"] == "ok"
+            # Nothing reached the broker while it was away.
+            assert user.last(f"{state}/gain") == b"0"
+
+            relay.up()
+            await user.wait_for(availability, b"online")
+            await user.wait_for(f"{state}/gain", b"23")
+            await user.wait_for(f"{state}/light1", b"true")
+            await _mqtt_check(server, ok=True)
+            await user.client.publish(f"{state}/light0/set", b"true", qos=1)
+            await user.wait_for(f"{state}/light0", b"true")
+            assert (await asyncio.to_thread(server.state))["light0"] is True
+
+            await asyncio.to_thread(server.restart)
+            after = await asyncio.to_thread(server.state)
+            assert (after["gain"], after["light1"], after["light0"]) == (23, True, True)
+    finally:
+        await asyncio.to_thread(server.stop)
+        await relay.stop()
+        await clear_retained(root)
