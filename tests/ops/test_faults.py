@@ -8,12 +8,9 @@ the MQTT broker down and back. The webhook outbox across SIGTERM is in
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import secrets
-import socket
 import sqlite3
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,15 +18,19 @@ from typing import Any
 
 import httpx
 import nats
+import numpy as np
 import pytest
 from nats.aio.msg import Msg
 
 from camnet.events import EventKind
+from tests.media_support import decode, mean
+from tests.mjpeg_camera import MjpegCamera
 from tests.network.integration.nodes import make_node, own_nats
 from tests.network.mqtt_support import Relay, clear_retained, require_mosquitto, watching
 from tests.network.mqtt_support import unique_root as mqtt_root
 from tests.network.test_mqtt_bridge import bridge_server, machine_of
 from tests.recording.helpers import journal, state, wait_for
+from tests.silent import SilentListener
 from tests.support import ServerProcess
 
 
@@ -81,37 +82,30 @@ def test_database_locked_answers_503_changes_nothing_and_recovers(
         assert again.get("/api").json()["gain"] == wanted, "the acknowledged write is stored"
 
 
-class HangingCamera:
+class HangingCamera(SilentListener):
     """An HTTP camera on a loopback port that accepts connections and never answers:
     OpenCV's read blocks (up to FFmpeg's 30 s) until the connections are closed."""
 
-    def __init__(self) -> None:
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}/stream.mjpg"
-        self._held: list[socket.socket] = []
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-        self._thread.start()
-
-    def _accept(self) -> None:
-        with contextlib.suppress(OSError):
-            while True:
-                connection, _ = self._listener.accept()
-                self._held.append(connection)
-
     @property
-    def connections(self) -> int:
-        return len(self._held)
-
-    def hang_up(self) -> None:
-        with contextlib.suppress(OSError):  # shutdown wakes the accept(); close alone not
-            self._listener.shutdown(socket.SHUT_RDWR)
-        self._listener.close()
-        self._thread.join(5)
-        for connection in self._held:
-            connection.close()
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/stream.mjpg"
 
 
-def test_hanging_camera_answers_504_and_the_rest_keeps_answering(tmp_path: Path) -> None:
+CAMERA_COLOUR = (40, 200, 60)
+
+
+def _from_camera(jpeg: bytes) -> bool:
+    """The picture is the camera's own (its solid green), not the no-signal card."""
+    colour = mean(decode(jpeg), (0.2, 0.4, 0.8, 0.9))  # below the overlay's text lines
+    return float(np.abs(colour - np.array(CAMERA_COLOUR)).max()) < 40
+
+
+def test_hanging_camera_answers_504_the_rest_keeps_answering_and_it_recovers(
+    tmp_path: Path,
+) -> None:
+    """A network camera that accepts and never answers: ``/camera.jpeg`` answers 504 in
+    bounded time, everything else answers. Then the camera comes back on the same port
+    and its frames flow again by themselves, without a restart."""
     camera = HangingCamera()
     server = ServerProcess(
         tmp_path / "data",
@@ -119,11 +113,15 @@ def test_hanging_camera_answers_504_and_the_rest_keeps_answering(tmp_path: Path)
             "CAMNET_CAMERA_SOURCE": "opencv",
             "CAMNET_CAMERA0_OPENCV": camera.url,
             "CAMNET_SNAPSHOT_TIMEOUT": "1",
+            "CAMNET_CAMERA_RECONNECT_MAX": "0.5",
         },
     )
+    working: MjpegCamera | None = None
     try:
         server.start()
         with server.client(auth=("admin", server.admin_password)) as admin:
+            # Green must stay green: no grey-world white balance.
+            assert admin.post("/api", json={"whiteBalance": False}).status_code == 200
             started = time.monotonic()
             hung = admin.get("/camera.jpeg")
             assert hung.status_code == 504, hung.text
@@ -134,15 +132,25 @@ def test_hanging_camera_answers_504_and_the_rest_keeps_answering(tmp_path: Path)
             assert admin.get("/api", params={"get": "[light0]"}).status_code == 200
             assert admin.post("/api", json={"gain": 30}).json()["gain"] == 30
             assert admin.get("/camera.jpeg").status_code == 504
-            # The camera gives up (connection closed): the stream recovers by itself and
-            # answers again (the "no signal" picture while the head reconnects).
+            # The camera restarts: the hung connections close and the same address
+            # serves frames again. The source reconnects by itself.
             camera.hang_up()
-            deadline = time.monotonic() + 15
-            while (answer := admin.get("/camera.jpeg")).status_code != 200:
-                assert time.monotonic() < deadline, answer.text
-            assert answer.headers["content-type"] == "image/jpeg"
+            working = MjpegCamera(CAMERA_COLOUR, port=camera.port)
+            deadline = time.monotonic() + 30
+            while True:
+                answer = admin.get("/camera.jpeg")
+                if answer.status_code == 200 and _from_camera(answer.content):
+                    break
+                assert time.monotonic() < deadline, (answer.status_code, answer.headers)
+            wait_for(
+                lambda: state(admin, "cam0Exists") == {"cam0Exists": True},
+                what="the head to be reported present again",
+            )
+            assert admin.get("/api", params={"get": "[gain]"}).json() == {"gain": 30}
     finally:
         camera.hang_up()
+        if working is not None:
+            working.stop()
         server.stop()
 
 
