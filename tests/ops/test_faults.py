@@ -34,6 +34,19 @@ from tests.silent import SilentListener
 from tests.support import ServerProcess
 
 
+def _ready(server: ServerProcess) -> tuple[int, dict[str, Any]]:
+    with httpx.Client(base_url=server.url, timeout=10) as http:
+        response = http.get("/readyz")
+    return response.status_code, response.json()
+
+
+def _failing(server: ServerProcess) -> dict[str, str]:
+    """The checks ``/readyz`` fails on, with their reasons (empty: ready, 200)."""
+    status, body = _ready(server)
+    assert status == (503 if body["failed"] else 200), (status, body)
+    return {name: body["checks"][name] for name in body["failed"]}
+
+
 @pytest.fixture
 def admin(fresh_server: ServerProcess) -> Iterator[httpx.Client]:
     fresh_server.env = {"CAMNET_WEBHOOK_ALLOW": "127.0.0.0/8"}
@@ -186,7 +199,9 @@ def test_nats_down_and_back(tmp_path: Path) -> None:
                     "gain" in s for s in asyncio.run(_updates_after_a_write(server.url, admin, 11))
                 )
                 server.kill()
-                time.sleep(1.0)  # the node notices; its bus is down
+                # The node notices: /readyz says the bus is down (503).
+                wait_for(lambda: _failing(node.process), what="/readyz to say not ready")
+                assert _failing(node.process) == {"bus": "the bus is not connected"}
                 # The node keeps answering over HTTP, local changes included.
                 assert admin.get("/api", params={"get": "[gain]"}).status_code == 200
                 changed = admin.post("/api", json={"gain": 12})
@@ -204,6 +219,7 @@ def test_nats_down_and_back(tmp_path: Path) -> None:
                     assert time.monotonic() < deadline, "the node did not reconnect"
                     gain += 1
                 assert admin.get("/api", params={"get": "[gain]"}).json() == {"gain": gain}
+                wait_for(lambda: not _failing(node.process), what="/readyz to be ready")
         finally:
             node.process.stop()
 
@@ -258,8 +274,12 @@ def test_storage_read_only_then_full(tmp_path: Path) -> None:
             )
             refused = api.get("/api", params={"record": "start"})
             assert refused.json() == {"record": "stop"}, "read-only: recording does not start"
+            (reason,) = _failing(server).values()
+            assert list(_failing(server)) == [f"storage {storage}"]
+            assert "Read-only file system" in reason
             assert api.get("/camera.jpeg").status_code == 200
             _remount(server, storage, "rw")
+            assert _failing(server) == {}
             wait_for(
                 lambda: api.get("/api", params={"record": "start"}).json() == {"record": "start"},
                 what="recording to start once the storage is writable",
@@ -272,12 +292,6 @@ def test_storage_read_only_then_full(tmp_path: Path) -> None:
     events = journal(server.data_dir)
     reasons = [e.event.payload["reason"] for e in events if e.event.kind is EventKind.STORAGE]
     assert "full" in reasons
-
-
-def _ready(server: ServerProcess) -> tuple[int, dict[str, Any]]:
-    with httpx.Client(base_url=server.url, timeout=10) as http:
-        response = http.get("/readyz")
-    return response.status_code, response.json()
 
 
 async def _mqtt_check(server: ServerProcess, ok: bool) -> dict[str, Any]:
