@@ -8,7 +8,7 @@ receivers de-duplicate by that id).
 
 Three receivers: one that is down (connection refused), one that hangs (accepts and
 never answers, so requests are in flight at SIGTERM), and one that is up but slow (its
-answers take 0.3 s, so deliveries are in flight at SIGTERM and finish during the stop).
+answers take 1 s, so deliveries are in flight at SIGTERM and finish during the stop).
 """
 
 from __future__ import annotations
@@ -140,7 +140,7 @@ def test_sigterm_with_the_receiver_down_or_hanging(server: ServerProcess, fault:
 
 @pytest.mark.timeout(180)
 def test_sigterm_with_deliveries_in_flight_to_a_slow_receiver(server: ServerProcess) -> None:
-    receiver = Receiver(delay=0.3).start()
+    receiver = Receiver(delay=1.0).start()
     try:
         server.start()
         hook = _hook(server, receiver.url)
