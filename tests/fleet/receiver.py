@@ -4,6 +4,7 @@ same port (the "receiver is down" of the tests), recording every request it answ
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -23,6 +24,10 @@ class Receiver:
     status: int = 200
     extra_headers: dict[str, str] = field(default_factory=dict)
     requests: list[Received] = field(default_factory=list)
+    delay: float = 0.0
+    """Seconds each request waits, recorded, before it is answered (a slow receiver)."""
+    answering: int = 0
+    """Requests received and not answered yet."""
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -45,11 +50,18 @@ class Receiver:
                         Received(self.command, self.path, dict(self.headers.items()), body)
                     )
                     status, extra = owner.status, dict(owner.extra_headers)
-                self.send_response(status)
-                for name, value in extra.items():
-                    self.send_header(name, value)
-                self.send_header("content-length", "0")
-                self.end_headers()
+                    owner.answering += 1
+                try:
+                    if owner.delay:
+                        time.sleep(owner.delay)  # the slow receiver itself, not a sync
+                    self.send_response(status)
+                    for name, value in extra.items():
+                        self.send_header(name, value)
+                    self.send_header("content-length", "0")
+                    self.end_headers()
+                finally:
+                    with owner._lock:
+                        owner.answering -= 1
 
             do_POST = do_GET = _answer
 

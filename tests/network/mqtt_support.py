@@ -78,11 +78,15 @@ async def clear_retained(root: str) -> None:
 
 
 class Relay:
-    """A TCP relay to the broker that can cut every connection, as a broker restart does."""
+    """A TCP relay to the broker that can cut every connection, as a broker restart does,
+    and stay down (every new connection closed at once) until it is brought back up."""
 
     def __init__(self) -> None:
         self._server: asyncio.Server | None = None
         self._writers: list[asyncio.StreamWriter] = []
+        self._down = False
+        self.refused = 0
+        """Connections closed at once while down: the client really tried again."""
         self.port = 0
 
     async def start(self) -> None:
@@ -90,6 +94,10 @@ class Relay:
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self._down:
+            self.refused += 1
+            writer.transport.abort()
+            return
         up_reader, up_writer = await asyncio.open_connection(BROKER_HOST, BROKER_PORT)
         self._writers += [writer, up_writer]
 
@@ -106,6 +114,14 @@ class Relay:
         for writer in self._writers:
             writer.transport.abort()
         self._writers.clear()
+
+    def down(self) -> None:
+        """The broker is gone: connections cut, new ones closed until ``up``."""
+        self._down = True
+        self.cut()
+
+    def up(self) -> None:
+        self._down = False
 
     async def stop(self) -> None:
         self.cut()

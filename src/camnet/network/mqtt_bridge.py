@@ -88,10 +88,21 @@ class MqttBridge:
         self._task: asyncio.Task[None] | None = None
         self.connected = asyncio.Event()
         """Set while connected and the retained state is published (tests wait on it)."""
+        self.last_error: str | None = None
+        """Why the last connection failed or ended; ``/readyz`` shows it while down."""
 
     @property
     def availability_topic(self) -> str:
         return self._topics.availability(self._config.node)
+
+    def status(self) -> str | None:
+        """None while connected, else what an operator should read: the broker (no
+        credentials) and the last error. The bridge retries by itself meanwhile."""
+        if self.connected.is_set():
+            return None
+        why = self.last_error or "connecting"
+        every = self._config.reconnect_interval
+        return f"not connected to {self._config.broker} ({why}); retrying every {every:g} s"
 
     async def start(self) -> None:
         for name in self._devices:
@@ -148,11 +159,13 @@ class MqttBridge:
                     keepalive=10,
                 ) as client:
                     log.info("MQTT bridge connected to %s", broker)
+                    self.last_error = None
                     try:
                         await self._session(client)
                     finally:
                         self.connected.clear()
             except aiomqtt.MqttError as exc:
+                self.last_error = str(exc) or type(exc).__name__
                 log.warning("MQTT broker %s: %s; retrying", broker, exc)
             await asyncio.sleep(self._config.reconnect_interval)
 

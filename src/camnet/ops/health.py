@@ -3,6 +3,12 @@ bus, storages), both open at the gate so an orchestrator needs no credentials.
 
 ``/readyz`` answers 503 with a JSON body that names each failed check, so an operator
 reads what is wrong from the probe itself.
+
+Some checks are *informational*: shown in ``checks`` (and listed in ``informational``)
+but never in ``failed``. The MQTT bridge is one: a node whose broker is away still
+serves every HTTP face, records and delivers webhooks, and the bridge reconnects by
+itself and republishes the current state, so taking the node out of a load balancer
+for it would only make things worse.
 """
 
 from __future__ import annotations
@@ -52,6 +58,13 @@ async def _check(name: str, work: Any, *args: Any) -> tuple[str, str | None]:
     return name, None
 
 
+def _informational(node: Node) -> dict[str, str | None]:
+    """Checks reported but never failing readiness (see the module's docstring)."""
+    if node.mqtt is None:
+        return {}
+    return {"mqtt": node.mqtt.status()}
+
+
 def readiness_route(node: Node) -> Route:
     async def readyz(_request: Request) -> Response:
         checks = [_check("database", _database, node)]
@@ -62,10 +75,13 @@ def readiness_route(node: Node) -> Route:
         results = dict(await asyncio.gather(*checks))
         results["bus"] = None if bus_connected(node) else "the bus is not connected"
         failed = {name: why for name, why in results.items() if why is not None}
+        informational = _informational(node)
+        results.update(informational)
         body = {
             "status": "not ready" if failed else "ready",
             "checks": {name: why or "ok" for name, why in sorted(results.items())},
             "failed": sorted(failed),
+            "informational": sorted(informational),
         }
         return JSONResponse(body, status_code=503 if failed else 200)
 

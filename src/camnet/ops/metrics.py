@@ -180,6 +180,12 @@ class NodeCollector(Collector):
         )
         connected.add_metric([], 1.0 if bus_connected(node) else 0.0)
         yield connected
+        if node.mqtt is not None:
+            mqtt = GaugeMetricFamily(
+                "camnet_mqtt_connected", "1 while the MQTT bridge is connected to its broker"
+            )
+            mqtt.add_metric([], 1.0 if node.mqtt.connected.is_set() else 0.0)
+            yield mqtt
         deleted = CounterMetricFamily(
             "camnet_retention_deleted_segments",
             "Visual Backup segments deleted by retention since start",

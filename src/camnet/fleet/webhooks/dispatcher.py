@@ -15,6 +15,11 @@ sending and committing sends it again with the same ``webhook-id`` (at-least-onc
 receivers de-duplicate by that id). A failure holds the webhook back until its retry
 time, so a receiver that is down costs one failed request per round, not one per event.
 
+Stopping (graceful shutdown) flushes the outbox state: no new request starts, requests
+already sent get ``STOP_GRACE`` seconds to be answered, every outcome is committed, and
+the leases of whatever is still unanswered are given back, so the restarted node (or
+another node on the same database) sends those at once instead of after the lease.
+
 Requests go through ``transport.KeepAlivePool``: h11 over asyncio streams, keep-alive
 connections to the addresses the SSRF guard approved (see that module for why not httpx).
 """
@@ -52,6 +57,10 @@ log = logging.getLogger(__name__)
 TICK: Final = 0.25
 """Seconds between looks at due retries when nothing woke the dispatcher (every new
 delivery and every recorded outcome wakes it at once)."""
+STOP_GRACE: Final = 2.0
+"""Seconds a stopping dispatcher waits for requests already sent (their answers are
+then committed rather than the deliveries repeated after a restart). Graceful shutdown
+has 9.5 s in all (``camnet.shutdown``); a receiver that hangs costs only this."""
 TARGET_SAFE: Final = "/?&=%:@!$'()*+,;~-._"
 """Characters left as written in a request target; anything else is percent-encoded."""
 RESERVED_HEADERS: Final = frozenset(
@@ -166,9 +175,12 @@ class Dispatcher:
         self._unclaim: dict[int, float] = {}
         """Leased deliveries given back unsent (their webhook is held): id -> due time."""
         self._slots = asyncio.Semaphore(concurrency)
+        self._attempts: set[asyncio.Task[None]] = set()
+        self._stopping = False
         self.delivered = 0
 
     async def start(self) -> None:
+        self._stopping = False
         await self._database.run(
             outbox.release, self._database.engine, self.node, self._clock.now()
         )
@@ -184,18 +196,35 @@ class Dispatcher:
         ]
         self._fan_wake.set()
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = STOP_GRACE) -> None:
+        """Stop sending and flush: see the module's docstring. Never raises: a database
+        that cannot be written now loses nothing (leases expire, outcomes are retried)."""
         if self._subscription is not None:
             self._subscription.unsubscribe()
             self._subscription = None
+        self._stopping = True
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
-        with contextlib.suppress(Exception):
+        attempts = set(self._attempts)
+        if attempts:
+            _, unanswered = await asyncio.wait(attempts, timeout=grace)
+            for task in unanswered:
+                task.cancel()
+            await asyncio.gather(*unanswered, return_exceptions=True)
+            if unanswered:
+                log.info("webhook dispatcher: %d requests unanswered at stop", len(unanswered))
+        try:
             await self._record()
+            await self._database.run(
+                outbox.release, self._database.engine, self.node, self._clock.now()
+            )
+        except Exception:
+            log.warning("webhook dispatcher: outbox state not flushed at stop", exc_info=True)
+        self._in_flight.clear()
         pool, self._pool = self._pool, None
         if pool is not None:
             await pool.aclose()
@@ -267,9 +296,11 @@ class Dispatcher:
                 continue
             self._in_flight.add(item.id)
             task = asyncio.create_task(self._attempt(item, vetted[item.url]))
+            self._attempts.add(task)
             task.add_done_callback(self._forget)
 
     def _forget(self, task: asyncio.Task[None]) -> None:
+        self._attempts.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("a webhook attempt failed unexpectedly", exc_info=task.exception())
 
@@ -284,7 +315,7 @@ class Dispatcher:
 
     async def _attempt(self, item: outbox.Due, vetted: list[str] | str) -> None:
         async with self._slots:
-            if item.webhook_id in self._held:
+            if item.webhook_id in self._held or self._stopping:
                 self._in_flight.discard(item.id)
                 self._give_back(item)
                 return
