@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel
 
@@ -23,6 +23,7 @@ REF: Final = "#/components/schemas/"
 JSON: Final = "application/json"
 
 Schema = dict[str, Any]
+Mode = Literal["validation", "serialization"]
 Operation = dict[str, Any]
 PathItem = dict[str, Operation]
 
@@ -34,12 +35,12 @@ class Part:
     paths: dict[str, PathItem] = field(default_factory=dict)
     schemas: dict[str, Schema] = field(default_factory=dict)
 
-    def model(self, model: type[BaseModel], *, mode: str = "validation") -> Schema:
+    def model(self, model: type[BaseModel], *, mode: Mode = "validation") -> Schema:
         """A ``$ref`` to ``model``, whose schema (and nested models) join the components.
 
         ``mode`` is pydantic's: ``validation`` for what a handler accepts,
         ``serialization`` for what it answers."""
-        schema = model.model_json_schema(ref_template=REF + "{model}", mode=mode)  # type: ignore[arg-type]
+        schema = model.model_json_schema(ref_template=REF + "{model}", mode=mode)
         for name, nested in schema.pop("$defs", {}).items():
             self.schema(name, nested)
         return self.schema(model.__name__, schema)
