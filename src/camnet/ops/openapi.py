@@ -144,10 +144,27 @@ def apply_gate(document: dict[str, Any], app: FastAPI, gate: GateConfig, body: G
                 described.setdefault("security", [])
             else:
                 described["security"] = CLOSED
-                responses.setdefault("401", answer("no valid credentials", error))
-                responses.setdefault("429", answer("over the rate limit; see Retry-After", error))
+                _refusal(responses, "401", "no valid credentials", error)
+                _refusal(responses, "429", "over the rate limit; see Retry-After", error)
             if not access.during_maintenance:
-                responses.setdefault("503", answer("maintenance mode; see Retry-After", error))
+                _refusal(responses, "503", "maintenance mode; see Retry-After", error)
+
+
+def _refusal(responses: dict[str, Schema], status: str, why: str, error: Schema) -> None:
+    """Add the gate's answer; where the handler has its own of that status in another
+    body (the streams dialect's 503 ``{"detail"}``), the response may be either."""
+    known = responses.get(status)
+    if known is None:
+        responses[status] = answer(why, error)
+        return
+    body = known.setdefault("content", {}).setdefault("application/json", {})
+    schema = body.get("schema")
+    if schema is None:
+        body["schema"] = error
+    elif schema != error and error not in schema.get("anyOf", ()):
+        body["schema"] = {"anyOf": [*schema.get("anyOf", [schema]), error]}
+    if why not in known.get("description", ""):
+        known["description"] = f"{known.get('description', '')}; or {why}".lstrip("; ")
 
 
 def _without_null_defaults(schema: Any) -> Any:
