@@ -24,21 +24,28 @@ from camnet.faces.c2.context import C2Context
 from camnet.faces.c2.errors import C2Error
 from camnet.faces.c2.http import c2_http_route
 from camnet.faces.c2.nodes import NodeContexts, node_c2_routes
+from camnet.faces.c2.openapi import c2_part
 from camnet.faces.c2.websocket import c2_websocket_route
 from camnet.faces.fleet.common import FleetContext
 from camnet.faces.fleet.errors import FleetError, is_fleet_path
 from camnet.faces.fleet.errors import refuse as fleet_refuse
+from camnet.faces.fleet.openapi import fleet_part
 from camnet.faces.fleet.routes import fleet_routes
 from camnet.faces.gallery import gallery_routes
+from camnet.faces.gallery_openapi import gallery_part
 from camnet.faces.gateway import GatewayConfig, gateway_route
+from camnet.faces.gateway_openapi import gateway_part
 from camnet.faces.identity.errors import ApiError
 from camnet.faces.identity.errors import refuse as house_refuse
 from camnet.faces.identity.oauth import OAuthContext, oauth_routes
+from camnet.faces.identity.openapi import identity_part
 from camnet.faces.identity.registry import DEFAULT_SERVICES, network_entries, registry_route
 from camnet.faces.identity.resources import identity_resource_routes
 from camnet.faces.media_status import media_status_route
+from camnet.faces.openapi import REF, Schema
 from camnet.faces.streams.routes import include_streams, streams_refuse
 from camnet.faces.ui.data import data_routes
+from camnet.faces.ui.openapi import ui_part
 from camnet.faces.ui.session import session_routes
 from camnet.faces.ui.static import static_routes
 from camnet.identity.bootstrap import InitialCredentials
@@ -49,6 +56,7 @@ from camnet.ops.body_limit import BodyLimit
 from camnet.ops.health import health_routes
 from camnet.ops.limits import ViewerLimits
 from camnet.ops.metrics import Metrics, NodeCollector, RequestMiddleware
+from camnet.ops.openapi import install_openapi
 from camnet.settings import Settings
 from camnet.store.database import StoreBusy
 
@@ -70,6 +78,15 @@ STREAMS_ROUTES = (
 def c2_refuse(status: int, code: str, message: str, headers: Mapping[str, str]) -> Response:
     """The gate's refusals (401, 429, 503) in the c2 dialect's error body."""
     return C2Error(status, code, message, headers=dict(headers)).response()
+
+
+def gate_errors(access: Access) -> Schema:
+    """The error body a route's gate refusals have, for the OpenAPI document."""
+    if access.refuse is c2_refuse:
+        return {"$ref": REF + "C2ErrorBody"}
+    if access.refuse is fleet_refuse:
+        return {"$ref": REF + "FleetErrorBody"}
+    return {"$ref": REF + "HouseError"}
 
 
 def declare_routes(gate: GateConfig, mjpeg_is_open: Callable[[], bool]) -> None:
@@ -272,6 +289,16 @@ def create_app(
     # c2 state can switch them; without a socket the caller runs HTTP itself.
     node.listeners.attach(app, http_socket, listen_urls)
     node.gateway_listener.attach(app)
+
+    parts = [
+        c2_part(node.control_unit.schema),
+        fleet_part(),
+        identity_part(),
+        gallery_part(),
+        gateway_part(),
+        ui_part(),
+    ]
+    install_openapi(app, gate, parts, gate_errors)
 
     @app.exception_handler(C2Error)
     async def c2_error(_request: Request, exc: C2Error) -> Response:

@@ -109,6 +109,11 @@ def test_tag_times() -> None:
         tags.parse_time("yesterday")
     with pytest.raises(tags.TagError):
         tags.parse_time("2024-01-01T00:00:00")
+    # Found by schemathesis: a time no date can show was a 500 when the tag was shown.
+    assert tags.parse_time(tags.LATEST) == tags.LATEST
+    for unshowable in (7.3e224, float("nan"), float("inf"), "9999-12-31T23:59:59-14:00", -1):
+        with pytest.raises(tags.TagError):
+            tags.parse_time(unshowable)
 
 
 def test_ranges() -> None:

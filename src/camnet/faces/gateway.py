@@ -37,7 +37,7 @@ from camnet.identity.permissions import DEFAULT_ACCOUNT
 
 READING: Final = frozenset({MessageType.GET, MessageType.IDENTIFY})
 ANSWERED: Final = frozenset({MessageType.GET, MessageType.SET, MessageType.CALL})
-_TOPIC_KEYS: Final = ("Type", "Target", "Name", "Method", "ID")
+TOPIC_KEYS: Final = ("Type", "Target", "Name", "Method", "ID")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +61,7 @@ def parse_query_value(text: str) -> Any:
 
 def envelope_from_query(query: Mapping[str, str]) -> Envelope:
     """The GET form: topic fields, ``Value=`` and ``Param<Key>=`` as the vendor documents."""
-    topic = {key: query[key] for key in _TOPIC_KEYS if key in query}
+    topic = {key: query[key] for key in TOPIC_KEYS if key in query}
     message: dict[str, Any] = {}
     if "Value" in query:
         message["Value"] = parse_query_value(query["Value"])
@@ -74,7 +74,7 @@ def envelope_from_query(query: Mapping[str, str]) -> Envelope:
         message["Params"] = params
     unknown = (
         set(query)
-        - {*_TOPIC_KEYS, "Value", "token", "access_token"}
+        - {*TOPIC_KEYS, "Value", "token", "access_token"}
         - {key for key in query if key.startswith("Param")}
     )
     if unknown:

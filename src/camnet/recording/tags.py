@@ -3,9 +3,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import math
+from datetime import UTC, datetime
+from typing import Final
 
 from camnet.state.schema import JsonValue
+
+LATEST: Final = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp()
+"""The last moment a tag may name: past the year 9999 no ISO 8601 date can show it."""
 
 
 class TagError(ValueError):
@@ -19,9 +24,9 @@ def parse_time(value: JsonValue) -> float | None:
     if isinstance(value, bool):
         raise TagError("creationTime must be unix seconds or 'yyyy-MM-ddTHH:mm:ss+zz:zz'")
     if isinstance(value, int | float):
-        if value < 0:
-            raise TagError("creationTime must not be negative")
-        return float(value)
+        if not math.isfinite(value):
+            raise TagError("creationTime must be a finite number")
+        return _in_range(float(value))
     if isinstance(value, str):
         text = value.strip()
         if text.endswith("Z"):
@@ -34,8 +39,16 @@ def parse_time(value: JsonValue) -> float | None:
             ) from None
         if moment.tzinfo is None:
             raise TagError(f"creationTime {value!r} needs a time zone, e.g. +01:00")
-        return moment.timestamp()
+        return _in_range(moment.timestamp())
     raise TagError("creationTime must be unix seconds or a timestamp string")
+
+
+def _in_range(moment: float) -> float:
+    if moment < 0:
+        raise TagError("creationTime must not be negative")
+    if moment > LATEST:
+        raise TagError("creationTime must be before the year 10000")
+    return moment
 
 
 def text(value: JsonValue, name: str, limit: int) -> str:

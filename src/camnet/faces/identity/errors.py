@@ -15,7 +15,18 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
+from pydantic import BaseModel
 from starlette.responses import Response
+
+
+class HouseError(BaseModel):
+    """The body ``ApiError.body`` makes, as a model for the OpenAPI document (the gate's
+    401, 403, 429 and 503 use it too)."""
+
+    statusCode: int
+    error: str
+    message: str
+    validation: Any = None
 
 
 class ApiError(Exception):

@@ -20,6 +20,7 @@ from camnet.devices.profiles.stereo import (
     SIZE_MIN,
     SensorKind,
 )
+from camnet.faces.identity.errors import HouseError as HouseError
 from camnet.state.schema import Kind, Variable
 
 SizeMember = Annotated[int, Field(ge=SIZE_MIN, le=SIZE_MAX)]
@@ -91,12 +92,3 @@ class Detail(BaseModel):
     """This dialect's error body other than a 422: ``{"detail": "..."}``."""
 
     detail: str
-
-
-class HouseError(BaseModel):
-    """The house error body of the policy point (401, 403, 429, 503 from the gate)."""
-
-    statusCode: int
-    error: str
-    message: str
-    validation: Any = None
