@@ -86,12 +86,14 @@ class Liveness(BaseModel):
 
 
 class Readiness(BaseModel):
-    """``/readyz``: each check's outcome (``ok`` or why not) and the names that failed."""
+    """``/readyz``: each check's outcome (``ok`` or why not), the names that failed, and
+    the informational checks (shown, never making the node not ready: the MQTT bridge)."""
 
     model_config = ConfigDict(extra="forbid")
     status: str
     checks: dict[str, str]
     failed: list[str]
+    informational: list[str]
 
 
 def ops_part() -> Part:

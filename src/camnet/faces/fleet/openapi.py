@@ -266,7 +266,12 @@ def fleet_part() -> Part:
             "The devices the caller may read, paged, sorted, filtered",
             {
                 **ok("200", "one page of devices", DeviceList),
-                **fails({403: "the caller may not list devices", 422: "a bad query value"}),
+                **fails(
+                    {
+                        403: "the caller may not list devices",
+                        422: "a bad query value, or per_page above max_page_size",
+                    }
+                ),
             },
             parameters=[
                 *_paging(),
@@ -332,6 +337,8 @@ def fleet_part() -> Part:
                         403: "not permitted",
                         404: "no such device for this caller",
                         409: "the device is offline or has no camera",
+                        429: "fleet_max_concurrent_images image requests are in flight; "
+                        "see Retry-After",
                     }
                 ),
             },
