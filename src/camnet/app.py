@@ -284,7 +284,7 @@ def create_app(
         ]
     )
 
-    include_streams(app, NetworkCameras(node.stereo, node.remote))
+    include_streams(app, NetworkCameras(node.stereo, node.remote), viewers)
     # The HTTP listener on the caller's socket (and HTTPS) run inside the node, so the
     # c2 state can switch them; without a socket the caller runs HTTP itself.
     node.listeners.attach(app, http_socket, listen_urls)

@@ -37,13 +37,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer
 
 
 @contextmanager
-def watching(server: InProcessServer, **client: Any) -> Iterator[None]:
+def watching(server: InProcessServer, path: str = "/camera.mjpeg", **client: Any) -> Iterator[None]:
     """An MJPEG viewer that holds its stream open (it has its first bytes) until exit."""
     started, stop = threading.Event(), threading.Event()
     failure: list[str] = []
 
     def run() -> None:
-        with server.client(**client) as http, http.stream("GET", "/camera.mjpeg") as response:
+        with server.client(**client) as http, http.stream("GET", path) as response:
             if response.status_code != 200:
                 failure.append(f"{response.status_code}")
                 started.set()
@@ -98,6 +98,44 @@ def test_mjpeg_viewers_per_token_and_per_stream(server: InProcessServer) -> None
 
 BIG = b'{"gain":23,"name":"big","pad":"' + b"a" * 4096 + b'"}'
 MXID = "14442C10D13EABCE00"
+VIDEO = f"/cameras/{MXID}/streams/CAM_A/video"
+
+
+def fleet_session(server: InProcessServer) -> dict[str, str]:
+    """A bearer token of its own session (the per-token cap counts sessions apart)."""
+    with server.client() as http:
+        login = http.post(
+            "/api/v1/auth/login",
+            json={"email": "admin@localhost", "password": server.admin_password},
+        )
+    assert login.status_code == 200, login.text
+    return {"Authorization": f"Bearer {login.json()['data']['access_token']}"}
+
+
+def test_streams_video_viewers_share_the_caps(server: InProcessServer) -> None:
+    """``…/video`` is capped like ``/camera.mjpeg``, by the same per-token count, and
+    refused in the streams body (``{"detail"}``)."""
+    admin = {"auth": ("admin", server.admin_password)}
+    before = scrape(server)
+    with watching(server, "/camera.mjpeg", **admin):
+        # The admin's one place is taken by the c2 stream: the video is refused.
+        with server.client(**admin) as http:
+            again = http.get(VIDEO)
+        assert again.status_code == 429, again.text
+        assert "maximum" in again.json()["detail"]
+        assert again.headers["retry-after"] == "5"
+    first, second, third = (fleet_session(server) for _ in range(3))
+    with watching(server, VIDEO, headers=first), watching(server, VIDEO, headers=second):
+        with server.client(headers=third) as http:
+            full = http.get(VIDEO)
+        assert full.status_code == 503, full.text
+        assert "maximum of 2 viewers" in full.json()["detail"]
+    after = scrape(server)
+    for limit in ("mjpeg_viewers_per_token", "mjpeg_viewers_per_stream"):
+        gained = value(after, REFUSALS, limit=limit) - value(before, REFUSALS, limit=limit)
+        assert gained == 1, limit
+    with watching(server, VIDEO, **admin):  # the places are free again
+        pass
 
 
 def _dialect_c2(body: Any) -> None:

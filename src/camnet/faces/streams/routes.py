@@ -43,6 +43,7 @@ from camnet.identity.permissions import DEFAULT_ACCOUNT
 from camnet.media.camera_surface import CameraDirectory
 from camnet.media.camera_surface import CameraSurface as CameraStreams
 from camnet.media.image_formats import StillFormat
+from camnet.ops.limits import ViewerLimits
 from camnet.state.coerce import CoercionError, from_json
 from camnet.state.schema import JsonValue, Kind, Variable
 
@@ -187,7 +188,7 @@ WRITES: Final = _documented(409, 503)
 MEDIA: Final = _documented(501, 503)
 
 
-def streams_router(cameras: CameraDirectory) -> APIRouter:
+def streams_router(cameras: CameraDirectory, viewers: ViewerLimits | None = None) -> APIRouter:
     router = APIRouter(prefix="/cameras/{mxid}/streams", tags=["streams"])
 
     @router.get("/", name="streams_list", response_model=list[models.StreamInfo], responses=READS)
@@ -328,14 +329,19 @@ def streams_router(cameras: CameraDirectory) -> APIRouter:
         camera = _camera(cameras, request, mxid, READ)
         _stream(camera, stream_name, active=True)
         _media_here(camera, stream_name)
-        return video_response(camera.hubs[stream_name])
+        principal = principal_of(request.scope)
+        token = (principal.session or principal.user) if principal is not None else None
+        return video_response(camera.hubs[stream_name], viewers, f"{mxid}/{stream_name}", token)
 
     return router
 
 
-def include_streams(app: FastAPI, cameras: CameraDirectory) -> None:
-    """Mount the routes and this dialect's error body on ``app``."""
-    app.include_router(streams_router(cameras))
+def include_streams(
+    app: FastAPI, cameras: CameraDirectory, viewers: ViewerLimits | None = None
+) -> None:
+    """Mount the routes and this dialect's error body on ``app``; ``viewers`` caps the
+    MJPEG viewers of ``…/video`` (the node's caps, shared with ``/camera.mjpeg``)."""
+    app.include_router(streams_router(cameras, viewers))
 
     async def streams_error(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StreamsError)
