@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from typing import Any
 
 import httpx
@@ -36,8 +36,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer
         yield running
 
 
+def watching(server: InProcessServer, **client: Any) -> AbstractContextManager[None]:
+    """A viewer of the c2 ``/camera.mjpeg``."""
+    return viewing(server, "/camera.mjpeg", **client)
+
+
 @contextmanager
-def watching(server: InProcessServer, path: str = "/camera.mjpeg", **client: Any) -> Iterator[None]:
+def viewing(server: InProcessServer, path: str, **client: Any) -> Iterator[None]:
     """An MJPEG viewer that holds its stream open (it has its first bytes) until exit."""
     started, stop = threading.Event(), threading.Event()
     failure: list[str] = []
@@ -117,7 +122,7 @@ def test_streams_video_viewers_share_the_caps(server: InProcessServer) -> None:
     refused in the streams body (``{"detail"}``)."""
     admin = {"auth": ("admin", server.admin_password)}
     before = scrape(server)
-    with watching(server, "/camera.mjpeg", **admin):
+    with watching(server, **admin):
         # The admin's one place is taken by the c2 stream: the video is refused.
         with server.client(**admin) as http:
             again = http.get(VIDEO)
@@ -125,7 +130,7 @@ def test_streams_video_viewers_share_the_caps(server: InProcessServer) -> None:
         assert "maximum" in again.json()["detail"]
         assert again.headers["retry-after"] == "5"
     first, second, third = (fleet_session(server) for _ in range(3))
-    with watching(server, VIDEO, headers=first), watching(server, VIDEO, headers=second):
+    with viewing(server, VIDEO, headers=first), viewing(server, VIDEO, headers=second):
         with server.client(headers=third) as http:
             full = http.get(VIDEO)
         assert full.status_code == 503, full.text
@@ -134,7 +139,7 @@ def test_streams_video_viewers_share_the_caps(server: InProcessServer) -> None:
     for limit in ("mjpeg_viewers_per_token", "mjpeg_viewers_per_stream"):
         gained = value(after, REFUSALS, limit=limit) - value(before, REFUSALS, limit=limit)
         assert gained == 1, limit
-    with watching(server, VIDEO, **admin):  # the places are free again
+    with viewing(server, VIDEO, **admin):  # the places are free again
         pass
 
 
