@@ -35,10 +35,12 @@ from camnet.faces.gallery import gallery_routes
 from camnet.faces.gallery_openapi import gallery_part
 from camnet.faces.gateway import GatewayConfig, gateway_route
 from camnet.faces.gateway_openapi import gateway_part
+from camnet.faces.identity.descriptor import descriptor_route
 from camnet.faces.identity.errors import ApiError
 from camnet.faces.identity.errors import refuse as house_refuse
 from camnet.faces.identity.oauth import OAuthContext, oauth_routes
 from camnet.faces.identity.openapi import identity_part
+from camnet.faces.identity.pauth import pauth_routes
 from camnet.faces.identity.registry import DEFAULT_SERVICES, network_entries, registry_route
 from camnet.faces.identity.resources import identity_resource_routes
 from camnet.faces.media_status import media_status_route
@@ -106,6 +108,10 @@ def declare_routes(gate: GateConfig, mjpeg_is_open: Callable[[], bool]) -> None:
         # Open at the gate: the caller authenticates as a client (Basic) in the handler.
         gate.declare(name, Access("identity", house_refuse, open=True, during_maintenance=True))
     gate.declare("services_registry", Access("registry", house_refuse, open=True))
+    # Issue 18: Piksel's JavaScript SDK reads these after it has a token.
+    gate.declare("descriptor_raw", Access("registry", house_refuse, open=True))
+    for name in ("pauth_tenants", "pauth_access"):
+        gate.declare(name, Access("identity", house_refuse))
     for name in OPEN_DOCS:
         gate.declare(name, Access("camnet", house_refuse, open=True))
     gate.declare("maintenance", Access("camnet", house_refuse, during_maintenance=True))
@@ -225,6 +231,10 @@ def create_app(
     )
     base_url = settings.advertised_url or _base_url(listen_urls)
     app.router.routes.extend(oauth_routes(oauth))
+    app.router.routes.extend(pauth_routes(node.identity))
+    app.router.routes.append(
+        descriptor_route(node.identity, lambda: app.openapi(), settings.machine_name)
+    )
     app.router.routes.append(
         registry_route(
             node.identity,

@@ -22,6 +22,8 @@ OPEN = {
     ("oauth_introspect", "POST"),
     ("services_registry", "GET"),
     ("services_registry", "HEAD"),
+    ("descriptor_raw", "GET"),
+    ("descriptor_raw", "HEAD"),
     ("openapi", "GET"),
     ("openapi", "HEAD"),
     ("swagger_ui_html", "GET"),

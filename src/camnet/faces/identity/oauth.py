@@ -125,6 +125,15 @@ async def _form(request: Request) -> dict[str, str]:
     return form
 
 
+def is_json_media_type(content_type: str) -> bool:
+    """``application/json`` or any ``application/*+json`` (RFC 6839 §3.1): Piksel's own
+    SDK posts ``/pauth/token`` as ``application/vnd.piksel+json``."""
+    media = content_type.split(";")[0].strip().lower()
+    kind, _, subtype = media.partition("/")
+    suffixed = subtype.endswith("+json") and len(subtype) > len("+json")
+    return kind == "application" and (subtype == "json" or suffixed)
+
+
 def _require(form: dict[str, str], name: str) -> str:
     value = form.get(name)
     if not value:
@@ -249,9 +258,12 @@ def oauth_routes(context: OAuthContext) -> list[Route]:
     async def password_login(request: Request) -> Response:
         address = _address(request)
         _check_budget(context, address, None)
-        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if content_type != "application/json":
-            raise ApiError(415, 'send {"username": "domain\\\\user", "password": …} as JSON')
+        if not is_json_media_type(request.headers.get("content-type", "")):
+            raise ApiError(
+                415,
+                'send {"username": "domain\\\\user", "password": …} as application/json '
+                "(or any application/*+json)",
+            )
         try:
             body: Any = json.loads(await _read_limited(request))
         except (ValueError, UnicodeDecodeError):

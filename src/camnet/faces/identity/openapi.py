@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from camnet.faces.identity.errors import HouseError
+from camnet.faces.identity.openapi_piksel import piksel_paths
 from camnet.faces.identity.resources import (
     JSON_TYPES,
     MaintenanceChange,
@@ -244,7 +245,8 @@ def token_paths(part: Part) -> None:
                 "type": "object",
                 "properties": {"username": text, "password": text},
                 "required": ["username", "password"],
-            }
+            },
+            media_types=("application/json", "application/vnd.piksel+json"),
         ),
     )
     login["security"] = []
@@ -484,4 +486,5 @@ def identity_part() -> Part:
     token_paths(part)
     registry_paths(part)
     resource_paths(part)
+    piksel_paths(part)
     return part
