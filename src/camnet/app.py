@@ -34,7 +34,8 @@ from camnet.faces.fleet.routes import fleet_routes
 from camnet.faces.gallery import gallery_routes
 from camnet.faces.gallery_openapi import gallery_part
 from camnet.faces.gateway import GatewayConfig, gateway_route
-from camnet.faces.gateway_openapi import gateway_part
+from camnet.faces.gateway_errors import GatewayRefusal
+from camnet.faces.gateway_openapi import GATEWAY_ERRORS, gateway_part
 from camnet.faces.identity.descriptor import descriptor_route
 from camnet.faces.identity.errors import ApiError
 from camnet.faces.identity.errors import refuse as house_refuse
@@ -88,6 +89,8 @@ def gate_errors(access: Access) -> Schema:
         return {"$ref": REF + "C2ErrorBody"}
     if access.refuse is fleet_refuse:
         return {"$ref": REF + "FleetErrorBody"}
+    if isinstance(access.refuse, GatewayRefusal):
+        return {"$ref": REF + GATEWAY_ERRORS}
     return {"$ref": REF + "HouseError"}
 
 
@@ -115,7 +118,6 @@ def declare_routes(gate: GateConfig, mjpeg_is_open: Callable[[], bool]) -> None:
     for name in OPEN_DOCS:
         gate.declare(name, Access("camnet", house_refuse, open=True))
     gate.declare("maintenance", Access("camnet", house_refuse, during_maintenance=True))
-    gate.declare("gateway_publish", Access("network", house_refuse))
     streams = Access("streams", house_refuse, own_refuse=streams_refuse)
     for name in STREAMS_ROUTES:
         gate.declare(name, streams)
@@ -277,6 +279,17 @@ def create_app(
     )
     declare_routes(gate, lambda: bool(node.control_unit.state["mjpgStreamIsOpen"]))
     gate.declare("metrics", Access("metrics", house_refuse, open=settings.metrics_open))
+    # Issue 18: the Gateway's clients have nowhere to put credentials but the query, and
+    # read every answer as an array of messages.
+    gate.declare(
+        "gateway_publish",
+        Access(
+            "network",
+            GatewayRefusal(service_name(settings.machine_name, "Gateway")),
+            anonymous=lambda address: node.anonymous.principal_for(address, "Gateway"),
+            query_access_token=True,
+        ),
+    )
     app.add_middleware(Gate, router=app.router, config=gate)
     # Outside the gate: an oversized body is refused before anything reads it.
     app.add_middleware(

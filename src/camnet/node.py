@@ -20,6 +20,7 @@ from camnet.events import EventJournal
 from camnet.faces.c2.fanout import StateFanout
 from camnet.faces.zmq_hub import HubConfig, ZmqHub
 from camnet.fleet.service import FleetService
+from camnet.identity.anonymous import AnonymousAccess, own_account_permissions, parse_networks
 from camnet.identity.authenticator import Authenticator
 from camnet.identity.bootstrap import InitialCredentials, ensure_initial_users
 from camnet.identity.gate import Maintenance
@@ -77,6 +78,17 @@ class Node:
             else DatabaseStoreBackend(self.database)
         )
         self.store = Store(store_backend)
+        permission_policy = PermissionPolicy(
+            self.settings.api_user_read, self.settings.api_user_write
+        )
+        # Issue 18: the Gateway and the hub may answer requests without credentials.
+        self.anonymous = AnonymousAccess(
+            self.settings.bus_anonymous_role,
+            parse_networks(self.settings.bus_anonymous_networks),
+            own_account_permissions(permission_policy.actions_for),
+            permission_policy.grant_of,
+            self.clock.now,
+        )
         self.zmq_hub = ZmqHub(
             self.bus,
             service_name(self.settings.machine_name, "Hub"),
@@ -87,9 +99,7 @@ class Node:
                 max_attachment_bytes=self.settings.zmq_max_attachment_bytes,
             ),
             is_known=lambda name: self.presence.info(name) is not None,
-        )
-        permission_policy = PermissionPolicy(
-            self.settings.api_user_read, self.settings.api_user_write
+            anonymous=self.anonymous,
         )
         self.identity = IdentityService(
             self.database,

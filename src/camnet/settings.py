@@ -105,6 +105,15 @@ class Settings(BaseModel):
         16208, ge=0, le=65535, description="the Gateway's own HTTP port (0: any free port)"
     )
     gateway_listener: bool = Field(True, description="serve the Gateway on its own port too")
+    bus_anonymous_role: Literal["off", "viewer", "operator", "admin"] = Field(
+        "off",
+        description="the Gateway and the ZeroMQ hub answer requests without credentials as "
+        "this role in the default account ('off': refused, and logged)",
+    )
+    bus_anonymous_networks: list[str] = Field(
+        default_factory=lambda: ["127.0.0.0/8", "::1/128"],
+        description="networks (CIDR) requests without credentials may come from",
+    )
     remote_timeout: float = Field(
         5.0, gt=0, description="seconds a request to a device on another node waits"
     )
@@ -405,6 +414,17 @@ class Settings(BaseModel):
 
         if not valid_prefix(value):
             raise ValueError("expected topic segments separated by / without + or #")
+        return value
+
+    @field_validator("bus_anonymous_networks", mode="before")
+    @classmethod
+    def _check_bus_anonymous_networks(cls, value: Any) -> Any:
+        from camnet.identity.anonymous import parse_networks
+
+        if isinstance(value, str):  # CAMNET_BUS_ANONYMOUS_NETWORKS: comma-separated
+            value = [item.strip() for item in value.split(",") if item.strip()]
+        if isinstance(value, list):
+            parse_networks([str(item) for item in value])
         return value
 
     @field_validator("mqtt_permissions", mode="before")

@@ -97,12 +97,14 @@ def test_an_update_is_published_without_waiting(gateway: httpx.Client) -> None:
         (b'{"Topic": {"Type": "Get"}, "Extra": 1}', "unknown body fields"),
     ],
 )
-def test_bad_bodies_are_400_in_the_house_error_body(
+def test_bad_bodies_are_400_as_an_array_holding_one_log(
     gateway: httpx.Client, body: bytes, words: str
 ) -> None:
     response = gateway.post(PUBLISH, content=body)
     assert response.status_code == 400
-    error = response.json()
+    [log] = response.json()
+    assert log["Topic"]["Type"] == "Log"
+    error = log["Message"]["Value"]
     assert error["statusCode"] == 400
     assert error["error"] == "Bad Request"
     assert words in error["message"]
@@ -113,11 +115,11 @@ def test_the_gateway_needs_credentials_and_the_network_permission(server_url: st
     with httpx.Client(base_url=server_url) as anonymous:
         response = anonymous.post(PUBLISH, json=body)
         assert response.status_code == 401
-        assert response.json()["statusCode"] == 401
+        assert response.json()[0]["Message"]["Value"]["statusCode"] == 401
         # The c2 API-User's token is for the c2 API only.
         response = anonymous.post(PUBLISH, json=body, params={"token": TOKEN})
         assert response.status_code == 403
-        assert "network:bus:read" in response.json()["message"]
+        assert "network:bus:read" in response.json()[0]["Message"]["Value"]["message"]
 
 
 @pytest.mark.parametrize(

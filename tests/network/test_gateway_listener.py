@@ -25,7 +25,7 @@ def test_the_gateway_port_serves_the_gateway_behind_the_same_gate(tmp_path: Path
             assert answer.json()[0]["Topic"]["Type"] == "Update"
             anonymous = http.get("/gateway/24.1.0/publish", params=query)
             assert anonymous.status_code == 401
-            assert anonymous.json()["statusCode"] == 401
+            assert anonymous.json()[0]["Message"]["Value"]["statusCode"] == 401
             other = http.get("/api", params={"token": first.token})
             assert other.status_code == 404
             assert other.json()["statusCode"] == 404

@@ -75,7 +75,9 @@ class ExampleProcess:
 
 @pytest.fixture(scope="module")
 def node_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer]:
-    with inprocess_server(tmp_path_factory.mktemp("svc"), machine_name="svcnode") as server:
+    with inprocess_server(
+        tmp_path_factory.mktemp("svc"), machine_name="svcnode", bus_anonymous_role="admin"
+    ) as server:
         yield server
 
 

@@ -17,7 +17,9 @@ from tests.inprocess import InProcessServer, inprocess_server
 
 @pytest.fixture(scope="module")
 def hub_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer]:
-    with inprocess_server(tmp_path_factory.mktemp("hub"), machine_name="hubnode") as server:
+    with inprocess_server(
+        tmp_path_factory.mktemp("hub"), machine_name="hubnode", bus_anonymous_role="admin"
+    ) as server:
         yield server
 
 

@@ -118,5 +118,6 @@ def test_gateway_route_answers_400_to_what_the_decoder_refuses(
     with server.client(auth=("admin", server.admin_password)) as admin:
         answer = admin.post("/gateway/v1/publish", content=body)
     assert answer.status_code == 400, answer.text
-    assert answer.json()["statusCode"] == 400
-    assert "not JSON" in answer.json()["message"]
+    error = answer.json()[0]["Message"]["Value"]  # the Gateway's array shape (issue 18)
+    assert error["statusCode"] == 400
+    assert "not JSON" in error["message"]

@@ -42,6 +42,18 @@ def service_name(machine: str, service: str) -> str:
     return f"{machine}-{service}"
 
 
+LOCAL_ALIAS: Final = "~LOCAL~"
+"""The network vendor's name for "the machine you asked": ``~LOCAL~-Engine``."""
+
+
+def resolve_local(target: str, machine: str) -> str:
+    """``~LOCAL~-Name`` → ``machine-Name``; any other target as it is."""
+    prefix = f"{LOCAL_ALIAS}-"
+    if target.startswith(prefix) and len(target) > len(prefix):
+        return service_name(machine, target.removeprefix(prefix))
+    return target
+
+
 def state_name(variable: str) -> str:
     """The topic ``Name`` of one state variable: ``State.<variable>``."""
     return f"{STATE_PREFIX}.{variable}"

@@ -11,8 +11,11 @@ Get, Set or Call (and any ``Log`` the target sent instead), every ``Self`` that 
 are not supported by the Gateway (the vendor's neither).
 
 Unlike the vendor's Gateway, camnet's requires authentication (the identity policy point
-at the gate): reading (Get, Identify) needs ``network:bus:read``, anything else
-``network:bus:write``. Errors use camnet's house error body.
+at the gate) unless ``bus_anonymous_role`` lets requests without credentials in
+(``identity.anonymous``): reading (Get, Identify) needs ``network:bus:read``, anything
+else ``network:bus:write``. A ``Target`` of ``~LOCAL~-Name`` (the vendor's alias of the
+machine asked) is ``MachineName-Name``. Errors are a JSON array holding one ``Log``, as
+every answer of the Gateway is an array (``gateway_errors``).
 """
 
 from __future__ import annotations
@@ -30,7 +33,16 @@ from starlette.routing import Route
 
 from camnet.bus.base import Bus
 from camnet.bus.filters import TopicFilter
-from camnet.bus.message import Envelope, Message, MessageError, MessageType, Topic, loads
+from camnet.bus.message import (
+    Envelope,
+    Message,
+    MessageError,
+    MessageType,
+    Topic,
+    loads,
+    resolve_local,
+)
+from camnet.faces.gateway_errors import error_response
 from camnet.faces.identity.errors import ApiError
 from camnet.identity.gate import principal_of
 from camnet.identity.permissions import DEFAULT_ACCOUNT
@@ -101,7 +113,13 @@ class Gateway:
     async def publish(self, envelope: Envelope) -> list[dict[str, Any]]:
         """Publish as the Gateway and return the messages that answered, in order."""
         inbox = f"{self._config.service}-{secrets.token_hex(6)}"
-        topic = replace(envelope.topic, source=self._config.service, respond_to=inbox)
+        machine = self._config.service.rpartition("-")[0]
+        topic = replace(
+            envelope.topic,
+            target=resolve_local(envelope.topic.target, machine),
+            source=self._config.service,
+            respond_to=inbox,
+        )
         if topic.type is MessageType.CALL or (topic.type in ANSWERED and not topic.id):
             topic = replace(topic, id=secrets.token_hex(8))
         replies: list[Envelope] = []
@@ -158,9 +176,9 @@ def gateway_route(bus: Bus, config: GatewayConfig) -> Route:
             _authorise(request, envelope)
             replies = await gateway.publish(envelope)
         except MessageError as exc:
-            return ApiError(400, str(exc)).response()
+            return error_response(config.service, 400, str(exc))
         except ApiError as error:
-            return error.response()
+            return error_response(config.service, error.status, error.message, error.headers)
         return Response(json.dumps(replies), media_type="application/json")
 
     return Route(

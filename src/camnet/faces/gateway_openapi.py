@@ -7,7 +7,6 @@ from typing import Any
 
 from camnet.bus.message import MessageType
 from camnet.faces.gateway import TOPIC_KEYS
-from camnet.faces.identity.errors import HouseError
 from camnet.faces.openapi import (
     Part,
     Schema,
@@ -20,6 +19,8 @@ from camnet.faces.openapi import (
 )
 
 TAG = "network"
+GATEWAY_ERRORS = "GatewayErrorReplies"
+"""The schema of the Gateway's errors: an array holding one ``Log`` (``gateway_errors``)."""
 _TEXT: Schema = {"type": "string"}
 
 
@@ -47,7 +48,6 @@ def _message() -> Schema:
 
 def gateway_part() -> Part:
     part = Part()
-    house = part.model(HouseError)
     message = part.schema("BusMessage", _message())
     sent = {
         "type": "object",
@@ -61,6 +61,7 @@ def gateway_part() -> Part:
         "required": ["Topic", "Message"],
         "additionalProperties": False,
     }
+    failed = part.schema(GATEWAY_ERRORS, {"type": "array", "items": answered})
     replies = {
         "200": answer(
             "the messages that came back: a reply (or the Gateway's own error Log when "
@@ -68,7 +69,7 @@ def gateway_part() -> Part:
             {"type": "array", "items": answered},
         ),
         **errors(
-            house,
+            failed,
             {
                 400: "not a message of the seed",
                 403: "reading needs network:bus:read, anything else network:bus:write",

@@ -21,7 +21,7 @@ import contextlib
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 import zmq
@@ -29,7 +29,18 @@ import zmq.asyncio
 
 from camnet.bus.base import Bus, Subscription
 from camnet.bus.filters import TopicFilter
-from camnet.bus.message import BROADCAST, Envelope, Message, MessageError, MessageType, Topic
+from camnet.bus.message import (
+    BROADCAST,
+    Envelope,
+    Message,
+    MessageError,
+    MessageType,
+    Topic,
+    resolve_local,
+)
+from camnet.faces.zmq_access import ZapHandler
+from camnet.identity.anonymous import AnonymousAccess
+from camnet.identity.permissions import DEFAULT_ACCOUNT, Role
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +48,8 @@ ADDRESSED: Final = frozenset(
     {MessageType.GET, MessageType.SET, MessageType.RESET, MessageType.CALL}
 )
 """Types that only make sense for an existing service: refused when the Target is unknown."""
+READING: Final = frozenset({MessageType.GET, MessageType.IDENTIFY})
+"""What ``network:bus:read`` allows; every other type needs ``network:bus:write``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +71,14 @@ class ZmqHub:
         service: str,
         config: HubConfig,
         is_known: Callable[[str], bool] | None = None,
+        anonymous: AnonymousAccess | None = None,
     ) -> None:
+        """``anonymous``: who the hub's peers are (they present no credentials); None
+        (a hub built in code, not by the node) answers every peer as before."""
         self._bus = bus
         self._is_known = is_known
+        self._anonymous = anonymous
+        self._zap: ZapHandler | None = None
         self.service = service
         self._config = config
         self._context: zmq.asyncio.Context | None = None
@@ -83,12 +101,19 @@ class ZmqHub:
         # A hard cap far above the attachment limit: ZeroMQ drops such a peer outright,
         # before the message is held in memory.
         inbound.setsockopt(zmq.MAXMSGSIZE, self._config.max_attachment_bytes + 1024 * 1024)
+        if self._anonymous is not None:
+            self._zap = ZapHandler(context, self._anonymous)
+            for socket in (inbound, outbound):
+                ZapHandler.protect(socket)
         try:
             self.publish_port = _bind(inbound, self._config.host, self._config.publish_port)
             self.subscribe_port = _bind(outbound, self._config.host, self._config.subscribe_port)
         except zmq.ZMQError as exc:
             inbound.close()
             outbound.close()
+            if self._zap is not None:
+                await self._zap.stop()
+                self._zap = None
             context.term()
             reason = f"cannot listen on {self._config.host}: {exc}"
             self.status = {"state": "error", "reason": reason}
@@ -108,6 +133,11 @@ class ZmqHub:
             self.status["subscribe"],
         )
 
+    @property
+    def refused_peers(self) -> int:
+        """Connections the ZAP handler refused (``bus_anonymous_role``/``_networks``)."""
+        return self._zap.refused if self._zap is not None else 0
+
     async def stop(self) -> None:
         if self._subscription is not None:
             self._subscription.unsubscribe()
@@ -120,6 +150,9 @@ class ZmqHub:
         for socket in (self._inbound, self._outbound):
             if socket is not None:
                 socket.close()
+        if self._zap is not None:
+            await self._zap.stop()
+            self._zap = None
         if self._context is not None:
             self._context.term()
         self._context = self._inbound = self._outbound = None
@@ -164,6 +197,11 @@ class ZmqHub:
             )
         envelope = Envelope.decode(frames)
         topic = envelope.topic
+        local = resolve_local(topic.target, self.service.rpartition("-")[0])
+        if local != topic.target:
+            topic = replace(topic, target=local)
+            envelope = Envelope(topic, envelope.message, envelope.attachment)
+        self._authorise(topic)
         if (
             self._is_known is not None
             and topic.type in ADDRESSED
@@ -172,6 +210,21 @@ class ZmqHub:
         ):
             raise MessageError(f"unknown Target {topic.target!r}: no such service on the network")
         return envelope
+
+    def _authorise(self, topic: Topic) -> None:
+        """The peers' principal may read (Get, Identify) or also write the bus."""
+        access = self._anonymous
+        if access is None:
+            return
+        if not access.enabled:
+            raise MessageError("the hub answers no one: bus_anonymous_role is off")
+        operation = "read" if topic.type in READING else "write"
+        permissions = access.permissions_of(Role(access.role))
+        if not permissions.allows(DEFAULT_ACCOUNT, f"network:bus:{operation}"):
+            raise MessageError(
+                f"the hub's peers act as {access.role} (bus_anonymous_role), which may not "
+                f"publish a {topic.type.value}: that needs network:bus:{operation}"
+            )
 
     async def _reject(self, frames: list[bytes], reason: str) -> None:
         log.info("ZeroMQ hub rejected a message: %s", reason)

@@ -48,6 +48,11 @@ class Access:
     """Methods open on an otherwise closed route (``POST /oauth/token``, not ``GET``)."""
     during_maintenance: bool = False
     """Whether the route still works in maintenance mode (turning it off, logging in)."""
+    anonymous: Callable[[str], Principal | None] | None = None
+    """Who a request that presents no credentials at all is, by its source address (the
+    bus faces' ``bus_anonymous_role``); None: nobody, 401."""
+    query_access_token: bool = False
+    """Take ``?access_token=`` as a bearer token (RFC 6750 §2.3; the Gateway's clients)."""
     own_refuse: Refusal | None = None
     """How the route's face words a refusal that is not about credentials (a limit such
     as the body size); ``refuse`` when None. The streams face answers credentials in the
@@ -125,7 +130,10 @@ class Gate:
         if access.is_open(scope):
             await self.app(scope, receive, send)
             return
-        principal = await self._principal(scope)
+        principal = await self._principal(scope, access)
+        if principal is None and access.anonymous is not None and not _presents_credentials(scope):
+            client = scope.get("client")
+            principal = access.anonymous(str(client[0]) if client else "")
         if principal is None:
             refusal = access.refuse(
                 401,
@@ -162,7 +170,7 @@ class Gate:
 
         await self.app(scope, receive, send_with_budget)
 
-    async def _principal(self, scope: Scope) -> Principal | None:
+    async def _principal(self, scope: Scope, access: Access) -> Principal | None:
         authorization = api_key = None
         browser: dict[str, str] = {}
         for key, value in scope["headers"]:
@@ -182,9 +190,26 @@ class Gate:
                     query.setdefault(name, value)
             except ValueError:
                 return None
+        if authorization is None and access.query_access_token and query.get("access_token"):
+            authorization = f"Bearer {query['access_token']}"
         method = WEBSOCKET if scope["type"] == "websocket" else str(scope.get("method", "GET"))
         cookie = cookie_session(browser, method)
         return await self.config.policy.principal(authorization, api_key, query, cookie)
+
+
+_CREDENTIAL_QUERY: Final = (b"token=", b"access_token=", b"password=", b"user=")
+
+
+def _presents_credentials(scope: Scope) -> bool:
+    """Whether the request carries anything that could be a credential (then it is
+    judged by that, never answered as the anonymous principal)."""
+    for key, value in scope["headers"]:
+        if key in (b"authorization", b"x-api-key"):
+            return True
+        if key == b"cookie" and COOKIE_NAME.encode() in value:
+            return True
+    raw = scope.get("query_string", b"")
+    return any(part.startswith(_CREDENTIAL_QUERY) for part in raw.split(b"&")) if raw else False
 
 
 def _challenge(scope: Scope) -> str:
