@@ -4,6 +4,9 @@ Run it next to a node, either through the node's ZeroMQ hub (as a vendor user wo
 
     python examples/my_service.py --hub 127.0.0.1            # ports 16202 / 16201
 
+(the hub takes no credentials, so the node must admit its peers:
+``CAMNET_BUS_ANONYMOUS_ROLE=operator camnet serve``; see docs/network.md)
+
 or straight on the network's NATS server::
 
     python examples/my_service.py --bus nats://127.0.0.1:4222
