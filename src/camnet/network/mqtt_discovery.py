@@ -17,8 +17,11 @@ from typing import Any, Final
 
 from camnet import __version__
 from camnet.identity.permissions import VariableGrant
-from camnet.network.mqtt_topics import OFFLINE, ONLINE, Topics, value_text
+from camnet.network.mqtt_topics import EMPTY_STRING, OFFLINE, ONLINE, Topics, value_text
 from camnet.state.schema import Kind, Variable
+
+EMPTY_AS_BLANK: Final = f"{{{{ '' if value == '{EMPTY_STRING}' else value }}}}"
+"""A text sensor's template: the empty string's payload (JSON ``""``) shows as blank."""
 
 FLOAT_STEPS: Final = 1000
 """A float number's slider has about this many steps across its range."""
@@ -116,6 +119,8 @@ def entity(
         )
     elif variable.unit and variable.kind in (Kind.INT, Kind.FLOAT):
         payload["unit_of_measurement"] = variable.unit
+    elif variable.kind is Kind.STRING:
+        payload["value_template"] = EMPTY_AS_BLANK
     topic = f"{context.discovery_prefix}/{component}/{context.node}/{object_id}/config"
     return DiscoveryMessage(topic, payload)
 

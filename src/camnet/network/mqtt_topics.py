@@ -92,10 +92,16 @@ class Topics:
         return parts[0], parts[1]
 
 
+EMPTY_STRING: Final = '""'
+"""The payload of an empty string: JSON ``""``. An empty *retained* payload is MQTT's way
+to delete a topic (MQTT 3.1.1 §3.3.1.3), so an empty value must not be sent as one."""
+
+
 def value_text(value: JsonValue) -> str:
-    """A state payload: strings as they are, everything else as JSON (``true``, ``1.5``)."""
+    """A state payload: strings as they are (the empty string as JSON ``""``, which keeps
+    the topic), everything else as JSON (``true``, ``1.5``)."""
     if isinstance(value, str):
-        return value
+        return value or EMPTY_STRING
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
