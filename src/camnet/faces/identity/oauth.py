@@ -145,10 +145,19 @@ def _address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _check_budget(context: OAuthContext, address: str, client_reference: str | None) -> None:
-    budget = context.per_address.hit(("address", address))
-    if not budget.allowed:
-        raise Throttled(budget.retry_after, "too many token requests from this address")
+def _check_budget(
+    context: OAuthContext,
+    address: str,
+    client_reference: str | None,
+    *,
+    count_address: bool = True,
+) -> None:
+    """The request budgets; ``count_address`` False when the address was counted already
+    for this request (a client found in the body after the form was read)."""
+    if count_address:
+        budget = context.per_address.hit(("address", address))
+        if not budget.allowed:
+            raise Throttled(budget.retry_after, "too many token requests from this address")
     if client_reference is not None:
         budget = context.per_client.hit(("client", client_reference))
         if not budget.allowed:
@@ -161,10 +170,24 @@ def _check_budget(context: OAuthContext, address: str, client_reference: str | N
         raise Throttled(wait, "too many failed attempts for this client; wait and try again")
 
 
+def _posted_client(form: dict[str, str]) -> tuple[str, str] | None:
+    """``client_secret_post`` (RFC 6749 §2.3.1): ``client_id`` and ``client_secret`` in
+    the form body. Only with a secret: camnet has no public clients."""
+    client_id, secret = form.get("client_id"), form.get("client_secret")
+    if secret is None:
+        return None
+    if not client_id:
+        raise OAuthError(400, "invalid_request", "client_secret without client_id")
+    return client_id, secret
+
+
 async def _authenticated_client(
-    context: OAuthContext, request: Request, address: str
+    context: OAuthContext,
+    request: Request,
+    address: str,
+    posted: tuple[str, str] | None = None,
 ) -> ClientRecord:
-    presented = _basic_client(request)
+    presented = _basic_client(request) or posted
     if presented is None:
         context.failed(address)
         raise invalid_client()
@@ -200,12 +223,22 @@ def oauth_routes(context: OAuthContext) -> list[Route]:
         presented = _basic_client(request)
         _check_budget(context, address, presented[0] if presented else None)
         form = await _form(request)
+        posted = _posted_client(form)
+        if posted is not None:
+            if presented is not None:
+                raise OAuthError(
+                    400,
+                    "invalid_request",
+                    "authenticate the client one way: HTTP Basic or client_id and "
+                    "client_secret in the body, not both",
+                )
+            _check_budget(context, address, posted[0], count_address=False)
         grant_type = _require(form, "grant_type")
         if grant_type not in ("client_credentials", "password", "refresh_token"):
             raise OAuthError(
                 400, "unsupported_grant_type", f"grant_type {grant_type!r} is not supported"
             )
-        client = await _authenticated_client(context, request, address)
+        client = await _authenticated_client(context, request, address, posted)
         if grant_type == "client_credentials":
             tokens = await identity.run_sync(identity.grant_client_credentials, client)
         elif grant_type == "password":

@@ -200,7 +200,8 @@ def token_paths(part: Part) -> None:
     issue = operation(
         "oauth_token",
         TAG,
-        "Issue tokens to a client (HTTP Basic owner.client_id:secret)",
+        "Issue tokens to a client (HTTP Basic owner.client_id:secret, or client_id and "
+        "client_secret in the form)",
         {
             "200": tokens,
             "400": answer("a missing or bad parameter, or an unsupported grant", oauth),
@@ -208,7 +209,14 @@ def token_paths(part: Part) -> None:
             "429": throttled,
         },
         body=_form(
-            {"grant_type": grant, "username": text, "password": text, "refresh_token": text},
+            {
+                "grant_type": grant,
+                "username": text,
+                "password": text,
+                "refresh_token": text,
+                "client_id": text,
+                "client_secret": text,
+            },
             ["grant_type"],
         ),
     )
