@@ -157,6 +157,12 @@ def _dialect_house(body: Any) -> None:
     assert body["error"] == "Request Entity Too Large"
 
 
+def _dialect_gateway(body: Any) -> None:
+    [log] = body  # every Gateway answer is an array of messages (issue 18)
+    assert log["Topic"]["Type"] == "Log"
+    _dialect_house(log["Message"]["Value"])
+
+
 def _dialect_streams(body: Any) -> None:
     assert set(body) == {"detail"}
 
@@ -167,7 +173,7 @@ FACES = [
     ("/api/v1/webhooks", _dialect_fleet),
     ("/accounts", _dialect_house),
     ("/oauth/token", _dialect_house),
-    ("/gateway/24.1.0/publish", _dialect_house),
+    ("/gateway/24.1.0/publish", _dialect_gateway),
     (f"/cameras/{MXID}/streams/CAM_A/control", _dialect_streams),
 ]
 
