@@ -12,8 +12,10 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -195,9 +197,9 @@ def business_endpoint(descriptor: dict[str, Any], name: str, **path: str) -> tup
     return route["method"], f"{descriptor['location']}{location}"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer]:
-    data_dir = tmp_path_factory.mktemp("piksel")
+@contextmanager
+def piksel_server(data_dir: Path) -> Iterator[InProcessServer]:
+    """A camnet with the accounts, user and client the SDK's flow signs in with."""
     seed_records(
         data_dir,
         accounts=("test", "owner"),
@@ -205,6 +207,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer
         clients=(("owner", "app", APP_SECRET, ("client_credentials", "password")),),
     )
     with inprocess_server(data_dir) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer]:
+    with piksel_server(tmp_path_factory.mktemp("piksel")) as running:
         yield running
 
 
