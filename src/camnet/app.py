@@ -64,6 +64,11 @@ C2_PATHS = ("/api", "/camera.jpeg", "/camera.mjpeg")
 OPEN_DOCS = ("openapi", "swagger_ui_html", "swagger_ui_redirect")
 STREAMS_ROUTES = (
     "streams_list",
+    "streams_list_bare",
+    "cameras_list",
+    "cameras_list_bare",
+    "camera",
+    "camera_bare",
     "streams_activate",
     "streams_deactivate",
     "streams_config",
@@ -72,6 +77,7 @@ STREAMS_ROUTES = (
     "streams_control_update",
     "streams_still",
     "streams_video",
+    "streams_video_socket",
 )
 
 
@@ -284,7 +290,7 @@ def create_app(
         ]
     )
 
-    include_streams(app, NetworkCameras(node.stereo, node.remote), viewers)
+    include_streams(app, NetworkCameras(node.stereo, node.remote), viewers, node.encoders)
     # The HTTP listener on the caller's socket (and HTTPS) run inside the node, so the
     # c2 state can switch them; without a socket the caller runs HTTP itself.
     node.listeners.attach(app, http_socket, listen_urls)
