@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.inprocess import InProcessServer
 from tests.identity.helpers import basic
+from tests.inprocess import InProcessServer
 from tests.protocols.rtsp_support import (
     admin_post,
     free_port,
