@@ -13,6 +13,7 @@ from dataclasses import replace
 from fastapi import FastAPI, Request
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -53,6 +54,7 @@ from camnet.identity.gate import Access, Gate, GateConfig, access_of
 from camnet.network.remote_nodes import NetworkCameras
 from camnet.node import Node
 from camnet.ops.body_limit import BodyLimit
+from camnet.ops.cors import cors_options
 from camnet.ops.health import health_routes
 from camnet.ops.limits import ViewerLimits
 from camnet.ops.metrics import Metrics, NodeCollector, RequestMiddleware
@@ -280,6 +282,9 @@ def create_app(
         limit=settings.max_body_bytes,
         refusal=lambda scope: access_of(app.router, gate, scope).limit_refuse,
     )
+    if settings.cors_origins:
+        # Outside the gate: a browser's preflight carries no credentials (ops/cors.py).
+        app.add_middleware(CORSMiddleware, **cors_options(settings.cors_origins))
     app.add_middleware(RequestMiddleware, router=app.router, metrics=metrics)
     app.router.routes.extend([*health_routes(node), metrics_route(metrics)])
     app.router.routes.extend(
