@@ -31,7 +31,6 @@ from camnet.devices.profiles.stereo import (
     STREAM_PATTERN,
     StreamSpec,
     active_variable,
-    config_problems,
     focus_variable,
     variable_name,
 )
@@ -259,8 +258,8 @@ def streams_router(
             models.CONFIG_MODELS[spec.kind].model_validate(merged)
         except ValidationError as exc:
             raise _invalid(exc) from None
-        for field, message in config_problems(spec.kind, merged):
-            raise _problem(field, message)
+        # No rule across fields, as the vendor's server: a size larger than a (new)
+        # resolution is kept and served scaled (docs/streams.md).
         await _execute(camera, {variable_name(spec.name, k): v for k, v in given.items()})
         return _config(camera, spec)
 
