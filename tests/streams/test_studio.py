@@ -12,6 +12,7 @@ import cv2
 import httpx
 import numpy as np
 import pytest
+from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.identity.helpers import basic
@@ -23,6 +24,7 @@ from tests.streams.studio_support import (
     kinds,
     open_video,
     receive_fragments,
+    ws_url,
 )
 
 CAMERA_KEYS = {"mxid", "name", "camera_name", "platform", "protocol", "state", "status"}
@@ -173,3 +175,20 @@ def test_deactivating_the_stream_ends_the_socket(
         assert asyncio.run(watch()) == 1001
     finally:
         assert admin.post(f"{BASE}/CAM_C/").status_code == 201
+
+
+def test_a_browser_puts_its_token_in_the_query(server: InProcessServer) -> None:
+    """A browser cannot set headers on a WebSocket: an access token in ``?token=``."""
+    with server.client() as http:
+        signed_in = http.post(
+            "/ui/session", json={"username": "admin", "password": server.admin_password}
+        )
+        assert signed_in.status_code == 200, signed_in.text
+        token = signed_in.cookies["camnet_session"]
+
+    async def watch() -> list[bytes]:
+        url = ws_url(server.url, MXID, "CAM_B") + f"?token={token}"
+        async with connect(url) as ws:
+            return await receive_fragments(ws, 2)
+
+    assert kinds(asyncio.run(watch())[0]) == [b"ftyp", b"moov"]
