@@ -39,13 +39,14 @@ def encoded(colours: list[tuple[int, int, int]]) -> list[AccessUnit]:
                 width=WIDTH,
                 height=HEIGHT,
                 duration=CLOCK_RATE // FPS,
+                decode_time=(index - 1) * (CLOCK_RATE // FPS),
             )
         )
     return units
 
 
 def decode(data: bytes) -> list[np.ndarray]:
-    with av.open(io.BytesIO(data), format="mp4") as container:
+    with av.open(io.BytesIO(data), format="mp4", mode="r") as container:
         return [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import io
 import re
+import struct
 from collections.abc import Mapping
 
 import av
@@ -63,9 +64,19 @@ def kinds(message: bytes) -> list[bytes]:
     return [kind for kind, _ in fmp4.boxes(message)]
 
 
+def timeline(message: bytes) -> tuple[int, int]:
+    """A fragment's decode time (``tfdt``) and its one sample's duration (``trun``)."""
+    moof = dict(fmp4.boxes(message))[b"moof"]
+    traf = dict(fmp4.boxes(moof))[b"traf"]
+    parts = dict(fmp4.boxes(traf))
+    (decode_time,) = struct.unpack(">Q", parts[b"tfdt"][4:12])
+    (duration,) = struct.unpack(">I", parts[b"trun"][12:16])
+    return decode_time, duration
+
+
 def decode(messages: list[bytes]) -> list[np.ndarray]:
     """What Studio's SourceBuffer gets, decoded by a real decoder (FFmpeg, via PyAV)."""
-    with av.open(io.BytesIO(b"".join(messages)), format="mp4") as container:
+    with av.open(io.BytesIO(b"".join(messages)), format="mp4", mode="r") as container:
         return [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
 
 

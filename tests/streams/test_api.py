@@ -6,14 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import cv2
 import httpx
-import numpy as np
 import pytest
 
 from camnet.devices.profiles.stereo import CONTROL_FIELDS, FOCUS_FIELDS
 from tests.streams.conftest import BASE
-from tests.streams.test_media import read_parts
+from tests.streams.test_media import decode, read_parts
 
 
 def detail_locs(response: httpx.Response) -> list[list[Any]]:
@@ -135,13 +133,10 @@ def test_shrinking_the_resolution_below_the_sizes_keeps_them(admin: httpx.Client
         assert response.status_code == 200, response.text
         assert response.json() == {**before, **sizes, "resolution": "THE_720_P"}
         still = admin.get(f"{BASE}/CAM_A/still")
-        image = cv2.imdecode(np.frombuffer(still.content, np.uint8), cv2.IMREAD_COLOR)
+        image = decode(still.content)
         assert image.shape == (1080, 1920, 3)
         # The video: the whole 1280x720 sensor (the window cannot be larger), scaled.
-        frame = cv2.imdecode(
-            np.frombuffer(read_parts(admin, f"{BASE}/CAM_A/video", 1)[0], np.uint8),
-            cv2.IMREAD_COLOR,
-        )
+        frame = decode(read_parts(admin, f"{BASE}/CAM_A/video", 1)[0])
         assert frame.shape == (1080, 1920, 3)
         assert 20 < frame.mean() < 235
     finally:

@@ -93,7 +93,12 @@ class AccessUnit:
     width: int = 0
     height: int = 0
     duration: int = 0
-    """The nominal picture duration (90 kHz ticks, 1/fps): the fMP4 sample duration."""
+    """How long the picture shows in the fMP4 track (90 kHz ticks): the stream's
+    measured picture interval (a moving average), so playback keeps pace with capture."""
+    decode_time: int = 0
+    """Where the picture starts on the fMP4 track: the previous picture's decode time
+    plus its duration. Gap-free by construction (a browser's MSE drops pictures up to the
+    next keyframe after a gap longer than two durations), unlike ``timestamp``."""
 
     @functools.cached_property
     def parameter_sets(self) -> nal.ParameterSets | None:
@@ -112,7 +117,7 @@ class AccessUnit:
         """This picture as one fMP4 fragment, built once and sent as it is to every
         viewer (the event loop is the only thread that asks)."""
         sample = fmp4.sample_of(self.units)
-        return fmp4.fragment(self.index, self.timestamp, self.duration, sample, self.keyframe)
+        return fmp4.fragment(self.index, self.decode_time, self.duration, sample, self.keyframe)
 
 
 @dataclass(eq=False)
@@ -196,6 +201,9 @@ class H264Encoder:
             "last_pts": -1,
             "origin": None,
             "index": 0,
+            "decode_time": 0,
+            "interval": None,
+            "previous": None,
         }
         try:
             async with self.hub.consuming():
@@ -248,6 +256,7 @@ class H264Encoder:
             nals = tuple(nal.split_annexb(bytes(packet)))
             keyframe = bool(packet.is_keyframe)
             state["index"] += 1
+            duration = _track_duration(state, int(packet.pts or pts), fps)
             unit = AccessUnit(
                 nals,
                 int(packet.pts or pts),
@@ -256,8 +265,10 @@ class H264Encoder:
                 index=state["index"],
                 width=width,
                 height=height,
-                duration=CLOCK_RATE // max(1, fps),
+                duration=duration,
+                decode_time=state["decode_time"],
             )
+            state["decode_time"] += duration
             units.append(unit)
             self.counters.encoded += 1
             self.counters.keyframes += int(keyframe)
@@ -278,6 +289,21 @@ class H264Encoder:
                 subscriber.waiting_for_keyframe = True
                 subscriber.resets += 1
                 self._keyframe_wanted = True
+
+
+def _track_duration(state: dict[str, Any], pts: int, fps: int) -> int:
+    """The fMP4 duration of the picture at ``pts``: a moving average of the real picture
+    intervals (nominal 1/fps at first), bounded to [1/240 s, 1 s]."""
+    nominal = CLOCK_RATE // max(1, fps)
+    previous: int | None = state["previous"]
+    interval: float | None = state["interval"]
+    if previous is None or interval is None:
+        interval = float(nominal)
+    else:
+        measured = min(max(pts - previous, CLOCK_RATE // 240), CLOCK_RATE)
+        interval = 0.8 * interval + 0.2 * measured
+    state["previous"], state["interval"] = pts, interval
+    return max(1, round(interval))
 
 
 class EncoderPool:
