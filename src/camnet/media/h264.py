@@ -206,9 +206,13 @@ class H264Encoder:
             "previous": None,
         }
         try:
+            stops = self.hub.stops
             async with self.hub.consuming():
                 sequence = -1
                 while self._subscribers:
+                    if self.hub.stops != stops:
+                        # Stopped (and restarted) while this encoded: the stream ended.
+                        raise HubStopped(self.hub.name)
                     frame = await self.hub.newer_than(sequence)
                     sequence = frame.sequence
                     force = self._keyframe_wanted
