@@ -63,7 +63,7 @@ async def test_the_end_reaches_a_subscriber_while_the_encoder_is_busy(
     await hub.stop()
     await hub.start()
     release.set()
-    while (unit := await next_unit(subscriber.queue)) is not None:
+    while await next_unit(subscriber.queue) is not None:
         pass  # the picture being encoded may still arrive; then the end
     assert not encoder.running
     await hub.stop()
