@@ -13,6 +13,7 @@ from dataclasses import replace
 from fastapi import FastAPI, Request
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -56,6 +57,7 @@ from camnet.identity.gate import Access, Gate, GateConfig, access_of
 from camnet.network.remote_nodes import NetworkCameras
 from camnet.node import Node
 from camnet.ops.body_limit import BodyLimit
+from camnet.ops.cors import cors_options
 from camnet.ops.health import health_routes
 from camnet.ops.limits import ViewerLimits
 from camnet.ops.metrics import Metrics, NodeCollector, RequestMiddleware
@@ -67,6 +69,11 @@ C2_PATHS = ("/api", "/camera.jpeg", "/camera.mjpeg")
 OPEN_DOCS = ("openapi", "swagger_ui_html", "swagger_ui_redirect")
 STREAMS_ROUTES = (
     "streams_list",
+    "streams_list_bare",
+    "cameras_list",
+    "cameras_list_bare",
+    "camera",
+    "camera_bare",
     "streams_activate",
     "streams_deactivate",
     "streams_config",
@@ -75,6 +82,7 @@ STREAMS_ROUTES = (
     "streams_control_update",
     "streams_still",
     "streams_video",
+    "streams_video_socket",
 )
 
 
@@ -297,6 +305,9 @@ def create_app(
         limit=settings.max_body_bytes,
         refusal=lambda scope: access_of(app.router, gate, scope).limit_refuse,
     )
+    if settings.cors_origins:
+        # Outside the gate: a browser's preflight carries no credentials (ops/cors.py).
+        app.add_middleware(CORSMiddleware, **cors_options(settings.cors_origins))
     app.add_middleware(RequestMiddleware, router=app.router, metrics=metrics)
     app.router.routes.extend([*health_routes(node), metrics_route(metrics)])
     app.router.routes.extend(
@@ -307,7 +318,7 @@ def create_app(
         ]
     )
 
-    include_streams(app, NetworkCameras(node.stereo, node.remote), viewers)
+    include_streams(app, NetworkCameras(node.stereo, node.remote), viewers, node.encoders)
     # The HTTP listener on the caller's socket (and HTTPS) run inside the node, so the
     # c2 state can switch them; without a socket the caller runs HTTP itself.
     node.listeners.attach(app, http_socket, listen_urls)

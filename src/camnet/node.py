@@ -31,6 +31,7 @@ from camnet.identity.service import IdentityService
 from camnet.identity.users import UserRepository
 from camnet.maintenance import MaintenanceSwitch
 from camnet.media.cameras import StereoCameras
+from camnet.media.h264 import EncoderPool
 from camnet.media.service import MediaService
 from camnet.network.device_server import KIND as DEVICE_SERVER_KIND
 from camnet.network.device_server import DeviceServer
@@ -166,6 +167,8 @@ class Node:
         self.listeners = ListenerManager(
             self.settings, self.control_unit, self.control_unit_behaviour, self.bus
         )
+        # One H.264 encoder per stream, shared by RTSP and the WebSocket fMP4 live view.
+        self.encoders = EncoderPool()
         self.rtsp = RtspService(
             self.settings, self.control_unit, self.control_unit_behaviour, self.bus, self
         )
@@ -293,6 +296,7 @@ class Node:
         if self.mqtt is not None:
             await self.mqtt.stop()
         await self._close_viewers()
+        await self.encoders.stop()
         await self.gateway_listener.stop()
         await self.device_server.stop()
         await self.remote.stop()

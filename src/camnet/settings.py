@@ -302,6 +302,12 @@ class Settings(BaseModel):
         description="serve /metrics without credentials (default: a principal with the "
         "'metrics' service is needed, e.g. an API key)",
     )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="web applications on other origins allowed to call camnet from a "
+        "browser (CORS), e.g. https://studio.example:8080; '*' allows any origin but "
+        "never with credentials; empty (default): no cross-origin access",
+    )
     mjpeg_max_viewers_per_stream: int = Field(
         200, ge=1, le=100_000, description="MJPEG viewers one stream may have at once"
     )
@@ -398,6 +404,13 @@ class Settings(BaseModel):
             raise ValueError(f"unknown c2 variables: {', '.join(unknown)}")
         return value
 
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_cors_origins(cls, value: list[str]) -> list[str]:
+        from camnet.ops.cors import check_origin
+
+        return [check_origin(origin) for origin in value]
+
     @field_validator("mqtt")
     @classmethod
     def _check_mqtt(cls, value: SecretStr | None) -> SecretStr | None:
@@ -480,7 +493,9 @@ class SettingsError(Exception):
     """Settings that cannot be used; the message names the key and the allowed values."""
 
 
-_LIST_KEYS: Final = frozenset({"api_user_read", "api_user_write", "storage_dirs", "net_storages"})
+_LIST_KEYS: Final = frozenset(
+    {"api_user_read", "api_user_write", "storage_dirs", "net_storages", "cors_origins"}
+)
 
 
 def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:

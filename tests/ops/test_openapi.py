@@ -26,6 +26,12 @@ EXCLUDED: dict[tuple[str, str], str] = {
     ("/cameras/{mxid}/streams/{stream_name}/video", "get"): STREAM,
     ("/api", "websocket"): "the c2 WebSocket: not an HTTP request/response (docs/c2.md)",
     ("/nodes/{machine}/api", "websocket"): "the c2 WebSocket of another node, as /api's",
+    ("/cameras/{mxid}/streams/{stream_name}/video", "websocket"): (
+        "the streams fMP4 live view: a WebSocket of endless binary fragments (docs/streams.md)"
+    ),
+    ("/cameras", "get"): "/cameras/ without the slash, as Robopipe Studio asks (same answer)",
+    ("/cameras/{mxid}", "get"): "/cameras/{mxid}/ without the slash (same answer)",
+    ("/cameras/{mxid}/streams", "get"): "/cameras/{mxid}/streams/ without the slash (same)",
     ("/openapi.json", "get"): "the document itself",
     ("/docs", "get"): "the Swagger UI page that shows the document",
     ("/docs/oauth2-redirect", "get"): "the Swagger UI's OAuth2 redirect page",

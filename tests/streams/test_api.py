@@ -11,6 +11,7 @@ import pytest
 
 from camnet.devices.profiles.stereo import CONTROL_FIELDS, FOCUS_FIELDS
 from tests.streams.conftest import BASE
+from tests.streams.test_media import decode, read_parts
 
 
 def detail_locs(response: httpx.Response) -> list[list[Any]]:
@@ -102,12 +103,10 @@ def test_config_update_merges_and_validates_the_whole(admin: httpx.Client) -> No
     after = response.json()
     assert after == {**before, "fps": 15.0, "still_size": [640, 360]}
     assert admin.get(f"{BASE}/CAM_A/config").json() == after
-    after = admin.post(f"{BASE}/CAM_A/config", json={"video_size": [1920, 1080]}).json()
-    # valid alone, but the merged video size is larger than the resolution: refused whole
-    response = admin.post(f"{BASE}/CAM_A/config", json={"resolution": "THE_720_P", "fps": 20})
-    assert detail_locs(response) == [["body", "video_size"]]
+    # a field that is invalid alone refuses the whole update
+    response = admin.post(f"{BASE}/CAM_A/config", json={"resolution": "THE_9_P", "fps": 20})
+    assert detail_locs(response) == [["body", "resolution"]]
     assert admin.get(f"{BASE}/CAM_A/config").json() == after
-    admin.post(f"{BASE}/CAM_A/config", json={"video_size": [1280, 720]})
     assert detail_locs(admin.post(f"{BASE}/CAM_A/config", json={"resolution": "THE_400_P"}))
     mono = admin.post(f"{BASE}/CAM_C/config", json={"resolution": "THE_480_P"}).json()
     assert mono == {"resolution": "THE_480_P", "fps": 30.0}
@@ -121,6 +120,28 @@ def test_config_update_merges_and_validates_the_whole(admin: httpx.Client) -> No
     assert generic["still_size"] == [320, 200]
     assert generic["resolution"] == [640, 400]
     admin.post(f"{BASE}/DEPTH_B_C/config", json={"still_size": [640, 400]})
+
+
+def test_shrinking_the_resolution_below_the_sizes_keeps_them(admin: httpx.Client) -> None:
+    """As the vendor's server (Robopipe API ``SensorConfig.properties`` setter): the
+    merged configuration is written as it is, with no rule across fields; camnet then
+    scales the still up to ``still_size`` and the video window to ``video_size``."""
+    before = admin.get(f"{BASE}/CAM_A/config").json()
+    sizes = {"still_size": [1920, 1080], "video_size": [1920, 1080]}
+    try:
+        response = admin.post(f"{BASE}/CAM_A/config", json={**sizes, "resolution": "THE_720_P"})
+        assert response.status_code == 200, response.text
+        assert response.json() == {**before, **sizes, "resolution": "THE_720_P"}
+        still = admin.get(f"{BASE}/CAM_A/still")
+        image = decode(still.content)
+        assert image.shape == (1080, 1920, 3)
+        # The video: the whole 1280x720 sensor (the window cannot be larger), scaled.
+        frame = decode(read_parts(admin, f"{BASE}/CAM_A/video", 1)[0])
+        assert frame.shape == (1080, 1920, 3)
+        assert 20 < frame.mean() < 235
+    finally:
+        admin.post(f"{BASE}/CAM_A/config", json=before)
+    assert admin.get(f"{BASE}/CAM_A/config").json() == before
 
 
 def _bounds() -> list[tuple[str, float, float]]:

@@ -38,3 +38,7 @@ class CameraSurface(Protocol):
 
 class CameraDirectory(Protocol):
     def get(self, mxid: str) -> CameraSurface | None: ...
+
+    def mxids(self) -> list[str]:
+        """Every camera's mxid, in the order ``GET /cameras/`` lists them."""
+        ...

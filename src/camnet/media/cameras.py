@@ -61,6 +61,9 @@ class StereoCameras:
     def get(self, mxid: str) -> CameraStreams | None:
         return self.cameras.get(mxid)
 
+    def mxids(self) -> list[str]:
+        return list(self.cameras)
+
     async def start(self) -> None:
         for camera in self.cameras.values():
             await camera.device.start()

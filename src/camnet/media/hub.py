@@ -114,6 +114,9 @@ class StreamHub:
         self._wake = threading.Event()
         self._closed = False
         self._closing = False
+        self.stops = 0
+        """Times ``stop`` ran: a consumer that was busy (not waiting) when the hub
+        stopped and restarted sees the change here, since no ``HubStopped`` reached it."""
         """Shutting down: every consumer is told ``HubStopped`` (capture may still run)."""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._waiters: list[asyncio.Future[EncodedFrame]] = []
@@ -149,6 +152,7 @@ class StreamHub:
     async def stop(self) -> None:
         """Stop capturing, whoever consumes; waiting consumers get ``HubStopped``."""
         self._closed = True
+        self.stops += 1
         self._wake.set()
         thread = self._thread
         if thread is not None:

@@ -8,9 +8,11 @@ next frame on, and the hub's generation counter tells a still-waiting viewer whi
 frames predate it. Stills are made directly at the still size, in a worker thread.
 
 Sizes, per the Robopipe server's semantics: a colour sensor's video is a crop of the
-sensor (``video_size`` at ``sensor_crop``), its still the whole sensor scaled to
-``still_size``; a mono sensor streams at its resolution; a depth stream is computed at
-its ``resolution`` and scaled to the video or still size.
+sensor (``video_size`` at ``sensor_crop``; the whole sensor when ``video_size`` is
+larger, then scaled up), its still the whole sensor scaled to ``still_size`` (up, too:
+the vendor's server keeps sizes larger than a new resolution); a mono sensor streams at
+its resolution; a depth stream is computed at its ``resolution`` and scaled to the video
+or still size.
 """
 
 from __future__ import annotations
@@ -171,7 +173,8 @@ class Frames:
             raw = _resize(raw, snap.still, cv2.INTER_AREA)
         else:
             width, height = snap.resolution
-            vw, vh = snap.video
+            # A video size larger than the sensor takes the whole sensor (then scaled).
+            vw, vh = min(snap.video[0], width), min(snap.video[1], height)
             x = round((width - vw) * snap.crop[0] * scale)
             y = round((height - vh) * snap.crop[1] * scale)
             raw = _resize(

@@ -186,3 +186,7 @@ class NetworkCameras:
     def get(self, mxid: str) -> CameraSurface | None:
         camera = self._local.get(mxid)
         return camera if camera is not None else self._remote.camera(mxid)
+
+    def mxids(self) -> list[str]:
+        local = self._local.mxids()
+        return [*local, *(mxid for mxid in self._remote.cameras if mxid not in local)]

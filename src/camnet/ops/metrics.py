@@ -170,6 +170,7 @@ class NodeCollector(Collector):
         hubs = self._all_hubs()
         yield from self._hubs(hubs)
         yield from self._viewers(hubs)
+        yield from self._encoders()
         published = CounterMetricFamily(
             "camnet_bus_messages_published", "Messages this node published on its bus"
         )
@@ -232,6 +233,43 @@ class NodeCollector(Collector):
             for key, family in families.items():
                 family.add_metric([device_name, hub.name], float(status.get(key, 0)))
         yield consumers
+        yield from families.values()
+
+    def _encoders(self) -> Iterator[Metric]:
+        """The shared H.264 encoders (RTSP and the WebSocket fMP4 view), one per stream
+        that has been watched: a stream watched twice at once still starts one."""
+        labels = ("stream",)
+        clients = GaugeMetricFamily(
+            "camnet_h264_encoder_clients",
+            "Subscribers of a stream's H.264 encoder now (RTSP sessions, fMP4 viewers)",
+            labels=labels,
+        )
+        families = {
+            "starts": CounterMetricFamily(
+                "camnet_h264_encoder_starts",
+                "Times a stream's H.264 encoder started (first subscriber after none)",
+                labels=labels,
+            ),
+            "encoded": CounterMetricFamily(
+                "camnet_h264_frames_encoded",
+                "Pictures H.264-encoded, once each whatever the number of subscribers",
+                labels=labels,
+            ),
+            "keyframes": CounterMetricFamily(
+                "camnet_h264_keyframes", "H.264 keyframes (IDR pictures) encoded", labels=labels
+            ),
+            "dropped": CounterMetricFamily(
+                "camnet_h264_frames_dropped",
+                "Encoded pictures a subscriber too slow to take them did not get (summed)",
+                labels=labels,
+            ),
+        }
+        for encoder in self.node.encoders:
+            clients.add_metric([encoder.name], float(encoder.clients))
+            counts = vars(encoder.counters)
+            for key, family in families.items():
+                family.add_metric([encoder.name], float(counts[key]))
+        yield clients
         yield from families.values()
 
     def _viewers(self, hubs: list[tuple[str, StreamHub]]) -> Iterator[Metric]:

@@ -226,9 +226,13 @@ COLOUR_CONFIG_FIELDS: Final = (
         options=tuple(COLOUR_RESOLUTIONS),
         persisted=True,
     ),
-    _size("still_size", [1920, 1080], "Size of a still, at most the resolution"),
-    _size("preview_size", [300, 300], "Size of the preview output, at most the resolution"),
-    _size("video_size", [1280, 720], "Size of the video (MJPEG) output, at most the resolution"),
+    _size("still_size", [1920, 1080], "Size of a still (the whole sensor, scaled)"),
+    _size("preview_size", [300, 300], "Size of the preview output"),
+    _size(
+        "video_size",
+        [1280, 720],
+        "Size of the video output (a window of the sensor at sensor_crop, scaled)",
+    ),
     Variable(
         "sensor_crop",
         Kind.JSON,
@@ -273,22 +277,6 @@ CONFIG_FIELDS: Final[Mapping[SensorKind, tuple[Variable, ...]]] = {
     SensorKind.MONO: MONO_CONFIG_FIELDS,
     SensorKind.DEPTH: GENERIC_CONFIG_FIELDS,
 }
-
-
-def config_problems(kind: SensorKind, config: Mapping[str, JsonValue]) -> list[tuple[str, str]]:
-    """Rules across fields of a whole configuration: ``(field, reason)`` per problem."""
-    if kind is not SensorKind.COLOUR:
-        return []
-    width, height = COLOUR_RESOLUTIONS[str(config["resolution"])]
-    problems = []
-    for name in sorted(SIZE_FIELDS):
-        size = config[name]
-        assert isinstance(size, list)
-        if size[0] > width or size[1] > height:
-            problems.append(
-                (name, f"{size[0]}x{size[1]} is larger than the resolution {width}x{height}")
-            )
-    return problems
 
 
 # -- camera models -----------------------------------------------------------------------

@@ -16,9 +16,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, FastAPI, Path, Query, Request
+from fastapi import APIRouter, FastAPI, Path, Query, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
+from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse, Response
 
 from camnet.devices.device import Write, WriteRefused
@@ -30,18 +31,20 @@ from camnet.devices.profiles.stereo import (
     STREAM_PATTERN,
     StreamSpec,
     active_variable,
-    config_problems,
     focus_variable,
     variable_name,
 )
 from camnet.devices.surface import DeviceUnavailable
 from camnet.faces.identity.errors import ApiError
 from camnet.faces.streams import models
+from camnet.faces.streams.cameras import cameras_router
+from camnet.faces.streams.live import serve_fmp4
 from camnet.faces.streams.video import video_response
 from camnet.identity.gate import principal_of
 from camnet.identity.permissions import DEFAULT_ACCOUNT
 from camnet.media.camera_surface import CameraDirectory
 from camnet.media.camera_surface import CameraSurface as CameraStreams
+from camnet.media.h264 import EncoderPool
 from camnet.media.image_formats import StillFormat
 from camnet.ops.limits import ViewerLimits
 from camnet.state.coerce import CoercionError, from_json
@@ -78,7 +81,9 @@ class Forbidden(StreamsError):
         return ApiError(self.status, self.detail).response()
 
 
-def _camera(cameras: CameraDirectory, request: Request, mxid: str, action: str) -> CameraStreams:
+def _camera(
+    cameras: CameraDirectory, request: HTTPConnection, mxid: str, action: str
+) -> CameraStreams:
     principal = principal_of(request.scope)
     if principal is None or not principal.permissions.has_tenant(DEFAULT_ACCOUNT):
         raise StreamsError(404, f"Camera {mxid} not found")
@@ -188,9 +193,16 @@ WRITES: Final = _documented(409, 503)
 MEDIA: Final = _documented(501, 503)
 
 
-def streams_router(cameras: CameraDirectory, viewers: ViewerLimits | None = None) -> APIRouter:
+def streams_router(
+    cameras: CameraDirectory,
+    viewers: ViewerLimits | None = None,
+    encoders: EncoderPool | None = None,
+) -> APIRouter:
     router = APIRouter(prefix="/cameras/{mxid}/streams", tags=["streams"])
 
+    # Robopipe Studio asks without the trailing slash (its api-proxy.js strips it): the
+    # same answer there, rather than a redirect a cross-origin fetch would have to follow.
+    @router.get("", name="streams_list_bare", include_in_schema=False)
     @router.get("/", name="streams_list", response_model=list[models.StreamInfo], responses=READS)
     async def list_all_streams(request: Request, mxid: Mxid) -> Any:
         camera = _camera(cameras, request, mxid, READ)
@@ -246,8 +258,8 @@ def streams_router(cameras: CameraDirectory, viewers: ViewerLimits | None = None
             models.CONFIG_MODELS[spec.kind].model_validate(merged)
         except ValidationError as exc:
             raise _invalid(exc) from None
-        for field, message in config_problems(spec.kind, merged):
-            raise _problem(field, message)
+        # No rule across fields, as the vendor's server: a size larger than a (new)
+        # resolution is kept and served scaled (docs/streams.md).
         await _execute(camera, {variable_name(spec.name, k): v for k, v in given.items()})
         return _config(camera, spec)
 
@@ -333,15 +345,40 @@ def streams_router(cameras: CameraDirectory, viewers: ViewerLimits | None = None
         token = (principal.session or principal.user) if principal is not None else None
         return video_response(camera.hubs[stream_name], viewers, f"{mxid}/{stream_name}", token)
 
+    # The same path as a WebSocket: fragmented MP4 (H.264) from the stream's shared
+    # encoder, as the vendor's server sends it to Robopipe Studio (docs/streams.md).
+    @router.websocket("/{stream_name}/video", name="streams_video_socket")
+    async def stream_video_socket(
+        websocket: WebSocket, mxid: Mxid, stream_name: StreamName
+    ) -> None:
+        try:
+            camera = _camera(cameras, websocket, mxid, READ)
+            _stream(camera, stream_name, active=True)
+            _media_here(camera, stream_name)
+            if encoders is None:
+                raise StreamsError(501, "this server has no H.264 encoder for live video")
+        except StreamsError as refused:
+            await websocket.send_denial_response(refused.response())
+            return
+        principal = principal_of(websocket.scope)
+        token = (principal.session or principal.user) if principal is not None else None
+        encoder = encoders.encoder(camera.hubs[stream_name])
+        await serve_fmp4(websocket, encoder, viewers, f"{mxid}/{stream_name}", token)
+
     return router
 
 
 def include_streams(
-    app: FastAPI, cameras: CameraDirectory, viewers: ViewerLimits | None = None
+    app: FastAPI,
+    cameras: CameraDirectory,
+    viewers: ViewerLimits | None = None,
+    encoders: EncoderPool | None = None,
 ) -> None:
     """Mount the routes and this dialect's error body on ``app``; ``viewers`` caps the
-    MJPEG viewers of ``…/video`` (the node's caps, shared with ``/camera.mjpeg``)."""
-    app.include_router(streams_router(cameras, viewers))
+    viewers of ``…/video`` (the node's caps, shared with ``/camera.mjpeg``), MJPEG and
+    fMP4 alike; ``encoders`` gives each stream its one H.264 encoder."""
+    app.include_router(cameras_router(cameras))
+    app.include_router(streams_router(cameras, viewers, encoders))
 
     async def streams_error(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StreamsError)

@@ -19,9 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from camnet.media.h264 import H264Encoder, parameter_sets
 from camnet.protocols.rtsp import h264
 from camnet.protocols.rtsp.auth import RtspAuth
-from camnet.protocols.rtsp.encoder import H264Encoder, parameter_sets
 from camnet.protocols.rtsp.messages import (
     ProtocolError,
     Request,
@@ -326,6 +326,8 @@ class RtspServer:
         try:
             while True:
                 unit = await subscriber.queue.get()
+                if unit is None:  # the stream ended (deactivated, or the node stops)
+                    break
                 packets = rtp.packetize(unit.units, unit.timestamp)
                 now = time.monotonic()
                 if now - last_report >= SENDER_REPORT_INTERVAL:

@@ -62,7 +62,7 @@ class RtspService:
         self._node = node
         self._host = settings.host
         self.auth = RtspAuth(node.authenticator)
-        self.sources = RtspSources()
+        self.sources = RtspSources(node.encoders)
         composer = Composer(node.media.sources)
         heads = (0, 1) if settings.second_head or settings.camera1_opencv else (0,)
         self._head_hubs = [
@@ -119,7 +119,6 @@ class RtspService:
         if self.server is not None:
             await self.server.stop()
             self.server = None
-        await self.sources.stop()
         for hub in self._head_hubs:
             await hub.stop()
 

@@ -2,20 +2,21 @@
 
 camnet registers ``/`` (the live stream, as ``/camera.mjpeg`` shows it) and one path
 per camera head (``/head0``, ``/head1``). Another service adds its streams with
-``register`` (the streams dialect: ``/cameras/{mxid}/{stream}``). One encoder exists per
-hub, however many paths or clients lead to it.
+``register`` (the streams dialect: ``/cameras/{mxid}/{stream}``). The encoders come from
+the node's ``EncoderPool``: one per hub, however many paths, RTSP clients or WebSocket
+viewers lead to it.
 """
 
 from __future__ import annotations
 
+from camnet.media.h264 import EncoderPool, H264Encoder
 from camnet.media.hub import StreamHub
-from camnet.protocols.rtsp.encoder import H264Encoder
 
 
 class RtspSources:
-    def __init__(self) -> None:
+    def __init__(self, encoders: EncoderPool) -> None:
         self._hubs: dict[str, StreamHub] = {}
-        self._encoders: dict[int, H264Encoder] = {}
+        self._encoders = encoders
 
     def register(self, path: str, hub: StreamHub) -> None:
         """Serve ``hub`` at ``rtsp://host:port{path}`` (``path`` starts with ``/``)."""
@@ -32,23 +33,13 @@ class RtspSources:
 
     def encoder(self, path: str) -> H264Encoder | None:
         hub = self._hubs.get(path)
-        if hub is None:
-            return None
-        encoder = self._encoders.get(id(hub))
-        if encoder is None:
-            encoder = H264Encoder(path, hub)
-            self._encoders[id(hub)] = encoder
-        return encoder
+        return None if hub is None else self._encoders.encoder(hub)
 
     def encoders(self) -> dict[str, H264Encoder]:
         """Path → encoder for every path whose encoder exists."""
         found: dict[str, H264Encoder] = {}
         for path, hub in self._hubs.items():
-            encoder = self._encoders.get(id(hub))
+            encoder = self._encoders.existing(hub)
             if encoder is not None:
                 found[path] = encoder
         return found
-
-    async def stop(self) -> None:
-        for encoder in self._encoders.values():
-            await encoder.stop()

@@ -3,6 +3,7 @@
 import { get, post } from "./api.js";
 import { buildControls } from "./controls.js";
 import { h, section, toast } from "./dom.js";
+import { liveView, videoModeSelect } from "./live.js";
 
 export async function devicesView() {
   const [fleet, local] = await Promise.all([
@@ -130,11 +131,12 @@ function stereoView(name, variables) {
 
   async function loadStreams() {
     const streams = await get(`${base}/`);
+    for (const figure of images.splice(0)) figure.stop();
     views.replaceChildren();
     for (const stream of streams) {
       if (stream.active) {
-        const figure = liveImage(`${base}/${stream.name}/video`, `${stream.name} of ${mxid}`);
-        images.push(figure.querySelector("img"));
+        const figure = liveView(`${base}/${stream.name}/video`, `${stream.name} of ${mxid}`, name);
+        images.push(figure);
         views.append(figure);
       } else {
         views.append(
@@ -196,7 +198,7 @@ function stereoView(name, variables) {
     h(
       "div",
       { class: "device-panels" },
-      section("Live views (colour, mono, depth)", views),
+      section("Live views (colour, mono, depth)", videoModeSelect(name, () => loadStreams()), views),
       section("Sensor controls", h("p", {}, h("label", { for: "sensor" }, "Sensor "), picker), controlsBox),
     ),
   );
@@ -208,7 +210,7 @@ function stereoView(name, variables) {
       node,
       cleanup() {
         clearInterval(timer);
-        for (const image of images) image.removeAttribute("src");
+        for (const figure of images) figure.stop();
       },
     };
   });

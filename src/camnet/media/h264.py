@@ -1,10 +1,15 @@
-"""One H.264 encoder per stream, shared by every RTSP client of that stream.
+"""One H.264 encoder per stream, shared by every consumer of that stream's video: RTSP
+clients and the streams dialect's WebSocket fMP4 live view (``EncoderPool``: one encoder
+per hub, whoever asks).
 
 The encoder consumes its ``StreamHub`` (capture once) and encodes each picture once with
 libx264 through PyAV (baseline profile, zerolatency: no B-frames, no look-ahead), in a
 worker thread so the loop stays free. Each encoded picture (an access unit) is handed to
-every subscribed client's bounded queue. It runs only while at least one client plays:
-the first subscriber starts it, the last one leaving stops it (and the hub with it).
+every subscriber's bounded queue; what a protocol makes of it (RTP packets, an fMP4
+fragment) is built from the access unit, the fragment once for all viewers
+(``AccessUnit.fragment``). It runs only while at least one subscriber watches: the first
+starts it, the last one leaving stops it (and the hub with it). When the hub stops (the
+stream is deactivated, the node shuts down) every subscriber receives ``None``: the end.
 
 A client joins at a keyframe: a new subscriber asks for one (forced IDR) and receives
 nothing until it arrives. A client too slow to take its queue loses the queue and waits
@@ -17,6 +22,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Final
@@ -26,8 +32,8 @@ import cv2
 import numpy as np
 import simplejpeg
 
+from camnet.media import fmp4, nal
 from camnet.media.hub import EncodedFrame, HubStopped, StreamHub
-from camnet.protocols.rtsp import h264
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +41,8 @@ QUEUE_FRAMES: Final = 60
 """Access units a client may have queued (2 s at 30 fps) before it is reset to a keyframe."""
 KEYFRAME_SECONDS: Final = 2
 PRESET: Final = "veryfast"
+CLOCK_RATE: Final = 90_000
+"""The encoder's time base: the 90 kHz clock of RTP (RFC 6184) and of the fMP4 track."""
 
 
 def _codec(width: int, height: int, fps: int) -> Any:
@@ -42,7 +50,7 @@ def _codec(width: int, height: int, fps: int) -> Any:
     codec.width = width
     codec.height = height
     codec.pix_fmt = "yuv420p"
-    codec.time_base = Fraction(1, h264.CLOCK_RATE)
+    codec.time_base = Fraction(1, CLOCK_RATE)
     codec.framerate = Fraction(fps, 1)
     keyint = max(1, fps * KEYFRAME_SECONDS)
     codec.options = {
@@ -57,7 +65,7 @@ def _codec(width: int, height: int, fps: int) -> Any:
 
 
 @functools.lru_cache(maxsize=16)
-def parameter_sets(width: int, height: int, fps: int) -> h264.ParameterSets | None:
+def parameter_sets(width: int, height: int, fps: int) -> nal.ParameterSets | None:
     """The SPS/PPS the encoder uses for this size (for DESCRIBE, before anything plays).
 
     The parameter sets depend only on the encoder settings and the picture size, so one
@@ -68,11 +76,11 @@ def parameter_sets(width: int, height: int, fps: int) -> h264.ParameterSets | No
     frame.pts = 0
     units: list[bytes] = []
     for packet in [*codec.encode(frame), *codec.encode(None)]:
-        units += h264.split_annexb(bytes(packet))
-    return h264.find_parameter_sets(units)
+        units += nal.split_annexb(bytes(packet))
+    return nal.find_parameter_sets(units)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class AccessUnit:
     units: tuple[bytes, ...]
     timestamp: int
@@ -80,15 +88,52 @@ class AccessUnit:
     keyframe: bool
     captured: float
     """``time.monotonic()`` when the picture was captured (for latency figures)."""
+    index: int = 1
+    """1, 2, … per encoder run (the fMP4 fragment's sequence number)."""
+    width: int = 0
+    height: int = 0
+    duration: int = 0
+    """How long the picture shows in the fMP4 track (90 kHz ticks): the stream's
+    measured picture interval (a moving average), so playback keeps pace with capture."""
+    decode_time: int = 0
+    """Where the picture starts on the fMP4 track: the previous picture's decode time
+    plus its duration. Gap-free by construction (a browser's MSE drops pictures up to the
+    next keyframe after a gap longer than two durations), unlike ``timestamp``."""
+
+    @functools.cached_property
+    def parameter_sets(self) -> nal.ParameterSets | None:
+        """The SPS/PPS this unit carries (every keyframe does: ``repeat-headers``)."""
+        return nal.find_parameter_sets(self.units)
+
+    @functools.cached_property
+    def init_segment(self) -> bytes | None:
+        """The fMP4 init segment for the pictures from this keyframe on (None when the
+        unit carries no parameter sets); built once, whoever asks."""
+        sets = self.parameter_sets
+        return None if sets is None else fmp4.init_segment(sets, self.width, self.height)
+
+    @functools.cached_property
+    def fragment(self) -> bytes:
+        """This picture as one fMP4 fragment, built once and sent as it is to every
+        viewer (the event loop is the only thread that asks)."""
+        sample = fmp4.sample_of(self.units)
+        return fmp4.fragment(self.index, self.decode_time, self.duration, sample, self.keyframe)
 
 
 @dataclass(eq=False)
 class Subscriber:
-    queue: asyncio.Queue[AccessUnit] = field(
+    queue: asyncio.Queue[AccessUnit | None] = field(
         default_factory=lambda: asyncio.Queue(maxsize=QUEUE_FRAMES)
     )
+    """Access units from a keyframe on; ``None`` when the stream has ended."""
     waiting_for_keyframe: bool = True
     resets: int = 0
+
+    def end(self) -> None:
+        """The stream ended: whatever is queued is dropped, ``None`` tells the reader."""
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queue.put_nowait(None)
 
 
 @dataclass
@@ -103,6 +148,8 @@ class EncoderCounters:
 
 
 class H264Encoder:
+    """The one encoder of ``hub``; get it from the node's ``EncoderPool``."""
+
     def __init__(self, name: str, hub: StreamHub) -> None:
         self.name = name
         self.hub = hub
@@ -125,7 +172,7 @@ class H264Encoder:
         self._keyframe_wanted = True
         if not self.running:
             self.counters.starts += 1
-            self._task = asyncio.create_task(self._run(), name=f"camnet-rtsp-{self.name}")
+            self._task = asyncio.create_task(self._run(), name=f"camnet-h264-{self.name}")
         return subscriber
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
@@ -135,6 +182,8 @@ class H264Encoder:
             self._task = None
 
     async def stop(self) -> None:
+        for subscriber in self._subscribers:
+            subscriber.end()
         self._subscribers.clear()
         task, self._task = self._task, None
         if task is not None:
@@ -146,11 +195,24 @@ class H264Encoder:
         return {"running": self.running, "clients": len(self._subscribers), **vars(self.counters)}
 
     async def _run(self) -> None:
-        state: dict[str, Any] = {"codec": None, "size": None, "last_pts": -1, "origin": None}
+        state: dict[str, Any] = {
+            "codec": None,
+            "size": None,
+            "last_pts": -1,
+            "origin": None,
+            "index": 0,
+            "decode_time": 0,
+            "interval": None,
+            "previous": None,
+        }
         try:
+            stops = self.hub.stops
             async with self.hub.consuming():
                 sequence = -1
                 while self._subscribers:
+                    if self.hub.stops != stops:
+                        # Stopped (and restarted) while this encoded: the stream ended.
+                        raise HubStopped(self.hub.name)
                     frame = await self.hub.newer_than(sequence)
                     sequence = frame.sequence
                     force = self._keyframe_wanted
@@ -163,7 +225,14 @@ class H264Encoder:
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.exception("RTSP encoder %s stopped", self.name)
+            log.exception("H.264 encoder %s stopped", self.name)
+        # The stream ended under its subscribers: tell them (an unsubscribe cancels the
+        # task instead, and cancellation does not reach this line).
+        if self._task is asyncio.current_task():
+            self._task = None
+        for subscriber in self._subscribers:
+            subscriber.end()
+        self._subscribers.clear()
 
     def _encode(self, state: dict[str, Any], frame: EncodedFrame, force: bool) -> list[AccessUnit]:
         """In a worker thread: one picture in, zero or more access units out."""
@@ -178,7 +247,7 @@ class H264Encoder:
             force = True
         if state["origin"] is None:
             state["origin"] = frame.captured
-        pts = int((frame.captured - state["origin"]) * h264.CLOCK_RATE)
+        pts = int((frame.captured - state["origin"]) * CLOCK_RATE)
         pts = max(pts, state["last_pts"] + 1)
         state["last_pts"] = pts
         yuv = np.asarray(cv2.cvtColor(image, cv2.COLOR_RGB2YUV_I420), dtype=np.uint8)
@@ -188,9 +257,23 @@ class H264Encoder:
             picture.pict_type = av.video.frame.PictureType.I
         units = []
         for packet in state["codec"].encode(picture):
-            nals = tuple(h264.split_annexb(bytes(packet)))
+            nals = tuple(nal.split_annexb(bytes(packet)))
             keyframe = bool(packet.is_keyframe)
-            units.append(AccessUnit(nals, int(packet.pts or pts), keyframe, frame.captured))
+            state["index"] += 1
+            duration = _track_duration(state, int(packet.pts or pts), fps)
+            unit = AccessUnit(
+                nals,
+                int(packet.pts or pts),
+                keyframe,
+                frame.captured,
+                index=state["index"],
+                width=width,
+                height=height,
+                duration=duration,
+                decode_time=state["decode_time"],
+            )
+            state["decode_time"] += duration
+            units.append(unit)
             self.counters.encoded += 1
             self.counters.keyframes += int(keyframe)
         return units
@@ -210,3 +293,44 @@ class H264Encoder:
                 subscriber.waiting_for_keyframe = True
                 subscriber.resets += 1
                 self._keyframe_wanted = True
+
+
+def _track_duration(state: dict[str, Any], pts: int, fps: int) -> int:
+    """The fMP4 duration of the picture at ``pts``: a moving average of the real picture
+    intervals (nominal 1/fps at first), bounded to [1/240 s, 1 s]."""
+    nominal = CLOCK_RATE // max(1, fps)
+    previous: int | None = state["previous"]
+    interval: float | None = state["interval"]
+    if previous is None or interval is None:
+        interval = float(nominal)
+    else:
+        measured = min(max(pts - previous, CLOCK_RATE // 240), CLOCK_RATE)
+        interval = 0.8 * interval + 0.2 * measured
+    state["previous"], state["interval"] = pts, interval
+    return max(1, round(interval))
+
+
+class EncoderPool:
+    """One ``H264Encoder`` per hub for the whole node: RTSP paths and WebSocket viewers
+    of the same stream reach the same encoder, so a stream is never encoded twice."""
+
+    def __init__(self) -> None:
+        self._encoders: dict[int, tuple[StreamHub, H264Encoder]] = {}
+
+    def encoder(self, hub: StreamHub) -> H264Encoder:
+        found = self._encoders.get(id(hub))
+        if found is None:
+            found = (hub, H264Encoder(hub.name, hub))
+            self._encoders[id(hub)] = found
+        return found[1]
+
+    def existing(self, hub: StreamHub) -> H264Encoder | None:
+        found = self._encoders.get(id(hub))
+        return None if found is None else found[1]
+
+    def __iter__(self) -> Iterator[H264Encoder]:
+        return iter([encoder for _hub, encoder in self._encoders.values()])
+
+    async def stop(self) -> None:
+        for _hub, encoder in list(self._encoders.values()):
+            await encoder.stop()
