@@ -179,13 +179,20 @@ class Node:
         # calls), the other nodes' devices discovered through presence, and the Gateway's
         # own listener.
         self.device_server = DeviceServer(
-            self.bus, service_name(self.settings.machine_name, DEVICE_SERVER), lambda: self.devices
+            self.bus,
+            service_name(self.settings.machine_name, DEVICE_SERVER),
+            lambda: self.devices,
+            self.clock,
         )
         self.presence.describe(self.control_unit.name, c2_profile())
         for mxid, camera in self.stereo.cameras.items():
             self.presence.describe(camera.device.name, stereo_profile(mxid, camera.model))
         self.remote = RemoteNodes(
-            self.bus, self.settings.machine_name, self.clock, timeout=self.settings.remote_timeout
+            self.bus,
+            self.settings.machine_name,
+            self.clock,
+            timeout=self.settings.remote_timeout,
+            online=self.presence.is_online,
         )
         self.remote.listeners.append(self._list_remote_device)
         self.gateway_listener = GatewayListener(
@@ -260,7 +267,7 @@ class Node:
         await self.maintenance_switch.start()
         await self.control_unit.start()
         self.c2_fanout.start()
-        await self.remote.start()
+        await self.remote.start(self.presence)
         await self.presence.start()
         await self.media.start()
         await self.stereo.start()

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from websockets.exceptions import ConnectionClosed
@@ -108,7 +107,8 @@ def test_a_node_known_offline_is_answered_at_once(two: Cluster) -> None:
                 assert status["status"]["machine"] == b.machine
                 with pytest.raises(ConnectionClosed) as closed:
                     await next_json(ws)
-                assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013
+                assert closed.value.rcvd is not None
+                assert closed.value.rcvd.code == 1013
             finally:
                 await ws.close()
 

@@ -4,8 +4,9 @@ Envelopes travel on subjects derived from their topics (``bus/subjects.py``); th
 is the envelope's multipart wire form, each frame prefixed with its 4-byte big-endian
 length, so an attachment (a frame) rides along unchanged. The client reconnects by itself
 for as long as the bus runs; while the server is away publishes are buffered by nats-py
-up to its pending limit and requests time out, which the caller sees as an error — nothing
-is acknowledged that did not happen.
+up to its pending limit, but requests are refused at once (a buffered request would be
+sent on reconnect, after its caller was told it failed) — nothing is acknowledged that
+did not happen, and nothing refused is applied later.
 
 The bus interface's ``subscribe`` is synchronous (a subscriber must be able to subscribe
 from a callback), while a NATS subscription is created by a coroutine. The subscription
@@ -148,7 +149,12 @@ class NatsBus:
         return self._require_client().jetstream()
 
     async def request(self, envelope: Envelope, timeout: float = 5.0) -> Envelope:
-        """Publish with a fresh reply inbox and ID; return the first reply targeted there."""
+        """Publish with a fresh reply inbox and ID; return the first reply targeted there.
+
+        Refused at once (``ConnectionError``) while the connection is down: nats-py would
+        buffer the request and send it on reconnect, after its caller was told it failed."""
+        if not self._require_client().is_connected:
+            raise ConnectionError(f"NATS {self.url} is disconnected")
         inbox = f"{self._node_name}-_INBOX.{secrets.token_hex(8)}"
         request_id = envelope.topic.id or secrets.token_hex(8)
         reply: asyncio.Future[Envelope] = asyncio.get_running_loop().create_future()

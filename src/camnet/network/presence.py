@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from camnet.bus.base import Bus, Subscription
+from camnet.bus.base import Bus, Handler, Subscription
 from camnet.bus.filters import TopicFilter
 from camnet.bus.message import BROADCAST, Envelope, Message, MessageType, Topic
 from camnet.clock import Clock
@@ -98,6 +98,12 @@ class Presence:
         self._task: asyncio.Task[None] | None = None
         self._replies: set[asyncio.Task[None]] = set()
         self._details: dict[str, dict[str, Any]] = {}
+        self._listeners: list[Handler] = []
+
+    def on_self(self, handler: Handler) -> None:
+        """Hand every ``Self`` heard to ``handler`` too, after the directory took it: one
+        subscription of the node hears them (each is delivered to a node once)."""
+        self._listeners.append(handler)
 
     def describe(self, service: str, details: Mapping[str, Any]) -> None:
         """Extra members of a local service's ``Self`` value (added to the three fixed ones)."""
@@ -166,6 +172,11 @@ class Presence:
         self._directory[envelope.topic.source] = ServiceInfo(
             envelope.topic.source, machine, kind, float(interval), self._clock.monotonic(), details
         )
+        for listener in self._listeners:
+            try:
+                listener(envelope)
+            except Exception:
+                log.exception("listener of Self %r failed", listener)
 
     def _on_identify(self, envelope: Envelope) -> None:
         target = envelope.topic.target

@@ -4,16 +4,22 @@ The same API as ``/api`` (HTTP ``GET``/``POST`` and the WebSocket), for the cont
 of node ``machine``, which this node reaches over the bus
 (``camnet.network.remote_nodes``): reads and writes travel to that node and run there;
 the WebSocket sends the mirrored state on connect, then every Update of that control
-unit, which every node hears. ``/nodes/{own machine}/api`` is this node's own ``/api``,
+unit, which this node follows while a client watches (and reads again after an outage,
+pushing what changed). ``/nodes/{own machine}/api`` is this node's own ``/api``,
 so a client may address every node of a network the same way. Credentials, permissions
 and error bodies are this node's and this dialect's; a node that does not answer makes a
-503 (``unavailable``). Live images (``/camera.jpeg``, ``/camera.mjpeg``) of another
-node are not served here: ask that node.
+503 (``unavailable``), at once when presence already knows it offline. A WebSocket to the
+control unit of an offline node gets one status message, ``{"status": {"online": false,
+"machine", "device", "message"}}``, then a close with 1013 (try again later): never the
+mirror's last values as if they were live. Live images (``/camera.jpeg``,
+``/camera.mjpeg``) of another node are not served here: ask that node.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
+from typing import Final
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -22,14 +28,18 @@ from starlette.types import Send
 from starlette.websockets import WebSocket
 
 from camnet.bus.base import Bus
-from camnet.faces.c2.context import C2Context
+from camnet.faces.c2.context import C2Context, authenticate, query_pairs
 from camnet.faces.c2.errors import C2Error
 from camnet.faces.c2.fanout import StateFanout
 from camnet.faces.c2.http import serve_api
 from camnet.faces.c2.websocket import RawSocketApp, serve_socket
+from camnet.identity.browser import WEBSOCKET
+from camnet.network.remote import RemoteDevice
 from camnet.network.remote_nodes import RemoteNodes
 
 PREFIX = "/nodes/{machine}"
+TRY_AGAIN_LATER: Final = 1013
+"""The WebSocket close code for a control unit whose node is offline."""
 
 
 class NodeContexts:
@@ -51,10 +61,13 @@ class NodeContexts:
         device = self._remote.control_unit(machine)
         if device is None:
             raise C2Error(404, "not_found", f"no control unit of a node {machine!r} is known here")
-        fanout = StateFanout(self._bus, device.name)
-        fanout.start()
+        fanout = StateFanout(self._bus, device.name, watch=device.watch)
         context = self._contexts[machine] = replace(self._local, device=device, fanout=fanout)
         return context
+
+    def remote_device(self, machine: str) -> RemoteDevice | None:
+        """The control unit of another node (None for this node's own)."""
+        return None if machine == self._machine else self._remote.control_unit(machine)
 
     def stop(self) -> None:
         for context in self._contexts.values():
@@ -76,9 +89,44 @@ def node_c2_routes(contexts: NodeContexts) -> list[Route | WebSocketRoute]:
         except C2Error as exc:
             await websocket.send_denial_response(exc.response())
             return
-        await serve_socket(context, websocket, send)
+        device = contexts.remote_device(websocket.path_params["machine"])
+        if device is None:
+            await serve_socket(context, websocket, send)
+            return
+        if not device.online:
+            await _refuse_offline(context, websocket, device)
+            return
+        # Follow the device before the client's first state, and read it once if no one
+        # watched it: the first message is current, not the last value heard.
+        hold = device.watch(lambda values: None)
+        try:
+            await device.ready()
+            await serve_socket(context, websocket, send)
+        finally:
+            hold()
 
     return [
         Route(f"{PREFIX}/api", api, methods=["GET", "POST"], name="c2_node_api"),
         WebSocketRoute(f"{PREFIX}/api", RawSocketApp(api_socket), name="c2_node_api_socket"),
     ]
+
+
+async def _refuse_offline(context: C2Context, websocket: WebSocket, device: RemoteDevice) -> None:
+    """The offline status (to an authenticated client only), then close 1013."""
+    try:
+        await authenticate(
+            context, query_pairs(websocket.scope["query_string"]), websocket.headers, WEBSOCKET
+        )
+    except C2Error as exc:
+        await websocket.send_denial_response(exc.response())
+        return
+    await websocket.accept()
+    status = {
+        "online": False,
+        "machine": device.machine,
+        "device": device.name,
+        "message": f"node {device.machine} is offline: its heartbeats have stopped; "
+        "connect again when it is back",
+    }
+    await websocket.send_text(json.dumps({"status": status}, separators=(",", ":")))
+    await websocket.close(TRY_AGAIN_LATER, f"node {device.machine} is offline")
