@@ -246,7 +246,9 @@ class Node:
 
     async def _list_remote_device(self, device: RemoteDevice) -> None:
         """A device of another node appears in this node's fleet registry."""
-        await self.fleet.registry.add_remote(device, lambda: self.presence.is_online(device.name))
+        await self.fleet.registry.add_remote(
+            device, lambda: self.presence.is_online(device.name), lambda: device.last_heard
+        )
 
     async def start(self) -> InitialCredentials:
         """Start every part; returns the secrets created on this start (shown once)."""

@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
-from camnet.bus.base import Bus, Handler, Subscription
+from camnet.bus.base import Bus, Subscription
 from camnet.bus.filters import TopicFilter
 from camnet.bus.message import Envelope, MessageType, service_name
 from camnet.clock import Clock
@@ -34,6 +34,7 @@ from camnet.devices.surface import DeviceUnavailable
 from camnet.media.camera_surface import CameraDirectory, CameraSurface
 from camnet.media.hub import StreamHub
 from camnet.media.image_formats import StillFormat
+from camnet.network.presence import SELF_KEYS, ServiceInfo
 from camnet.network.profiles import C2, STEREO, profile_of
 from camnet.network.remote import RemoteDevice
 
@@ -76,10 +77,10 @@ class RemoteCamera:
         raise DeviceUnavailable(self.device.name, "stills of a camera on another node")
 
 
-class SelfFeed(Protocol):
-    """Where ``Self`` messages come from when not from a subscription of our own."""
+class PresenceFeed(Protocol):
+    """Presence, which hands on every service it hears (``Presence.on_heard``)."""
 
-    def on_self(self, handler: Handler) -> None: ...
+    def on_heard(self, listener: Callable[[ServiceInfo], None]) -> None: ...
 
 
 class RemoteNodes:
@@ -110,9 +111,11 @@ class RemoteNodes:
         self._tasks: set[asyncio.Task[None]] = set()
         self._seeding: set[str] = set()
 
-    async def start(self, feed: SelfFeed | None = None) -> None:
+    async def start(self, feed: PresenceFeed | None = None) -> None:
+        """``feed``: presence, whose directory (full ``Self`` and heartbeats) tells of
+        the devices; without it, a subscription to ``Self`` of this one's own."""
         if feed is not None:
-            feed.on_self(self._on_self)
+            feed.on_heard(self._on_heard)
         else:
             self._subscription = self._bus.subscribe(
                 TopicFilter(type=MessageType.SELF), self._on_self
@@ -138,26 +141,34 @@ class RemoteNodes:
     def _on_self(self, envelope: Envelope) -> None:
         value: Any = envelope.message.value if envelope.message.has_value else None
         source = envelope.topic.source
-        if not isinstance(value, dict) or value.get("Kind") != DEVICE_KIND or not source:
+        if not isinstance(value, dict) or not source:
             return
-        machine, interval = value.get("Machine"), value.get("Interval")
-        if not isinstance(machine, str) or machine == self.machine:
+        machine, kind, interval = value.get("Machine"), value.get("Kind"), value.get("Interval")
+        if not isinstance(machine, str) or not isinstance(kind, str):
             return
         if not isinstance(interval, int | float) or interval <= 0:
             return
+        details = {k: v for k, v in value.items() if k not in SELF_KEYS}
+        now = self._clock.monotonic()
+        self._on_heard(ServiceInfo(source, machine, kind, float(interval), now, details))
+
+    def _on_heard(self, info: ServiceInfo) -> None:
+        if info.kind != DEVICE_KIND or info.machine == self.machine:
+            return
+        source = info.name
         now = self._clock.monotonic()
         last = self._last_self.get(source)
         self._last_self[source] = now
         device = self.devices.get(source)
         if device is None:
-            device = self._adopt(source, machine, value)
+            device = self._adopt(source, info.machine, dict(info.details))
             if device is None:
                 return
             device.heard()
             self._spawn(self._welcome(device))
             return
         device.heard()
-        if not device.seeded or (last is not None and now - last > RESEED_AFTER * interval):
+        if not device.seeded or (last is not None and now - last > RESEED_AFTER * info.interval):
             self._spawn(self._seed(device))
 
     def _adopt(self, name: str, machine: str, details: dict[str, Any]) -> RemoteDevice | None:
