@@ -14,7 +14,9 @@ node sends them). After a settling time it measures, over ``--seconds``:
   row is the reference: what grows with N is the network's cost;
 - a B→A change latency: a WebSocket on A watches B's control unit
   (``/nodes/B/api``); the bench toggles ``light0`` on B's own ``/api`` and times until
-  A's socket has the value (p50/p99 over ``--samples``).
+  A's socket has the value (p50/p99 over ``--samples``): from the POST (``p50_ms``,
+  ``p99_ms``: B's HTTP handling and its commit to disk included) and from B's Update
+  on NATS (``bus_p50_ms``, ``bus_p99_ms``: what the network and A add).
 
 A watches B (its WebSocket); C is idle: no WebSocket, no ZeroMQ client. The goal
 (issue 19): at 50 nodes × 4 cameras, C receives ≤ 10 % of the network's messages and
@@ -44,9 +46,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import nats
+from nats.aio.msg import Msg
 from websockets.asyncio.client import connect
 
 from _harness import BENCH_DIR, ServerProcess
+from camnet.bus.message import Envelope, MessageType, Topic
+from camnet.bus.nats import unpack_frames
+from camnet.bus.subjects import root_of, subject_of
 
 NATS_SERVER = shutil.which("nats-server") or "/usr/sbin/nats-server"
 TICK = os.sysconf("SC_CLK_TCK")
@@ -166,27 +173,53 @@ def wait_until(check: Any, timeout: float, what: str) -> None:
         time.sleep(0.2)
 
 
-async def latencies(a: RealNode, b: RealNode, token: str, samples: int) -> list[float]:
-    """B→A: toggle light0 on B's own /api; time until A's WebSocket on B has it."""
+async def latencies(
+    a: RealNode, b: RealNode, token: str, samples: int, nats_url: str, network: str
+) -> tuple[list[float], list[float]]:
+    """B→A: toggle light0 on B's own /api; time until A's WebSocket on B has it.
+
+    Two figures per change: from the POST to B (B's HTTP handling and its commit to disk
+    included), and from B's Update reaching NATS (a bench subscriber's clock) to A's
+    WebSocket — what the network adds."""
     ws_url = a.url.replace("http://", "ws://") + f"/nodes/{b.machine}/api?token={token}"
-    times: list[float] = []
-    async with (
-        connect(ws_url, max_size=None) as ws,
-        httpx.AsyncClient(base_url=b.url, timeout=10) as http,
-    ):
-        await asyncio.wait_for(ws.recv(), 10)  # the state on connect
-        value = False
-        for _ in range(samples):
-            value = not value
-            started = time.perf_counter()
-            await http.post("/api", params={"token": token}, json={"light0": value})
-            while True:
-                message = json.loads(await asyncio.wait_for(ws.recv(), 10))
-                if message.get("light0") is value:
-                    times.append(time.perf_counter() - started)
-                    break
-            await asyncio.sleep(0.05)
-    return times
+    subject = subject_of(
+        Topic(MessageType.UPDATE, source=f"{b.machine}-C2", name="State.light0"), root_of(network)
+    )
+    on_bus: dict[bool, float] = {}
+    watcher = await nats.connect(nats_url)
+
+    async def heard(message: Msg) -> None:
+        envelope = Envelope.decode(unpack_frames(message.data))
+        if isinstance(envelope.message.value, bool):
+            on_bus[envelope.message.value] = time.perf_counter()
+
+    await watcher.subscribe(subject, cb=heard)
+    from_post: list[float] = []
+    from_bus: list[float] = []
+    try:
+        async with (
+            connect(ws_url, max_size=None) as ws,
+            httpx.AsyncClient(base_url=b.url, timeout=10) as http,
+        ):
+            await asyncio.wait_for(ws.recv(), 10)  # the state on connect
+            value = False
+            for _ in range(samples):
+                value = not value
+                on_bus.pop(value, None)
+                started = time.perf_counter()
+                await http.post("/api", params={"token": token}, json={"light0": value})
+                while True:
+                    message = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                    if message.get("light0") is value:
+                        arrived = time.perf_counter()
+                        from_post.append(arrived - started)
+                        if value in on_bus:
+                            from_bus.append(arrived - on_bus[value])
+                        break
+                await asyncio.sleep(0.05)
+    finally:
+        await watcher.close()
+    return from_post, from_bus
 
 
 def measure(n: int, args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -226,12 +259,12 @@ def measure(n: int, args: argparse.Namespace) -> list[dict[str, Any]]:
             time.sleep(args.settle)  # adoption of every remote device, first reads
             loop = asyncio.new_event_loop()
             try:
-                ws_task = loop.create_task(latencies(a, b, token, args.samples))
+                ws_task = loop.create_task(latencies(a, b, token, args.samples, nats.url, network))
                 # Measure while A's WebSocket watches B (the latency loop runs meanwhile).
                 varz0, conn0 = nats.get("varz")["in_msgs"], nats.delivered()
                 cpu0 = {node.machine: cpu_seconds(node.server.pid) for node in nodes}
                 started = time.monotonic()
-                times = loop.run_until_complete(ws_task)
+                times, bus_times = loop.run_until_complete(ws_task)
                 remaining = args.seconds - (time.monotonic() - started)
                 if remaining > 0:
                     time.sleep(remaining)
@@ -242,6 +275,7 @@ def measure(n: int, args: argparse.Namespace) -> list[dict[str, Any]]:
                 loop.close()
             network_rate = (varz1 - varz0) / elapsed
             cuts = statistics.quantiles(times, n=100)
+            bus_cuts = statistics.quantiles(bus_times, n=100)
             rows = []
             for role, node in zip(("A (watches B)", "B", "C (idle)"), nodes, strict=True):
                 name = f"camnet-{node.machine}"
@@ -257,6 +291,8 @@ def measure(n: int, args: argparse.Namespace) -> list[dict[str, Any]]:
                         "cpu_pct": round(100 * cpu / elapsed, 1),
                         "p50_ms": round(cuts[49] * 1000, 1),
                         "p99_ms": round(cuts[98] * 1000, 1),
+                        "bus_p50_ms": round(bus_cuts[49] * 1000, 1),
+                        "bus_p99_ms": round(bus_cuts[98] * 1000, 1),
                     }
                 )
             return rows
@@ -291,7 +327,7 @@ def main() -> None:
         rows.extend(measure(n, args))
         print(json.dumps(rows[-3:]), flush=True)
     header = ["sim_nodes", "node", "network_msgs_s", "received_msgs_s", "share_pct", "cpu_pct"]
-    header += ["p50_ms", "p99_ms"]
+    header += ["p50_ms", "p99_ms", "bus_p50_ms", "bus_p99_ms"]
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for row in rows:
