@@ -48,6 +48,12 @@ class Cluster:
         with (via or node).http() as http:
             return http.post(path, params={"token": TOKEN}, json=body)
 
+    def online(self, on: Node, of: Node) -> bool:
+        """Whether ``on``'s presence lists ``of``'s control unit online."""
+        with on.http() as http:
+            services = http.get("/services/default").json()["services"]
+        return any(s["name"] == of.c2 and s["online"] for s in services)
+
     def value(self, node: Node, name: str) -> Any:
         """``node``'s own value of ``name`` (read on the node itself, never over the bus)."""
         response = self.read(node, [name])

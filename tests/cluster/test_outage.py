@@ -72,6 +72,8 @@ def test_a_websocket_gets_what_changed_during_an_outage(two: Cluster) -> None:
             try:
                 changed = two.write(b, {"light0": target})  # on B itself: B has no bus now
                 assert changed.status_code == 200, changed.text
+                # An outage A noticed: B offline in A's presence (three missed heartbeats).
+                wait_for(lambda: not two.online(a, b), what="B offline on A")
             finally:
                 two.nats.start()
             await wait_for_value(ws, "light0", target, timeout=20)
