@@ -5,6 +5,7 @@
   has passed.
 - A WebSocket client of a remote control unit gets the values that changed while NATS was
   away, once it returns.
+- A retry with the same ``Idempotency-Key`` (and body) is applied once.
 - Requests to a node already known offline are answered 503 at once, and a new WebSocket
   to its control unit gets an explicit offline status instead of stale state.
 """
@@ -27,12 +28,31 @@ from tests.cluster.outage_support import (
     wait_for,
     wait_for_value,
 )
+from tests.support import TOKEN
 
 
 @pytest.fixture(scope="module")
 def two(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     with cluster(tmp_path_factory.mktemp("outage")) as made:
         yield made
+
+
+def test_a_retry_with_the_same_idempotency_key_is_applied_once(two: Cluster) -> None:
+    a, b = two.a, two.b
+    before = two.value(b, "zoom0")
+    key = {"Idempotency-Key": f"retry-{time.time_ns()}"}
+    with a.http() as http:
+        path, query = two.remote(a, b), {"token": TOKEN}
+        first = http.post(path, params=query, json={"zoom0": 5}, headers=key)
+        again = http.post(path, params=query, json={"zoom0": 5}, headers=key)
+        other = http.post(path, params=query, json={"zoom0": 1}, headers=key)  # another body
+        bad = http.post(path, params=query, json={"zoom0": 5}, headers={"Idempotency-Key": "a b"})
+    assert first.status_code == again.status_code == other.status_code == 200
+    assert again.json() == first.json() == {"zoom0": before + 5}
+    assert other.json() == {"zoom0": before + 6}
+    assert bad.status_code == 400, bad.text
+    assert bad.json()["error"]["code"] == "invalid_idempotency_key"
+    assert two.value(b, "zoom0") == before + 6
 
 
 def test_a_write_refused_during_an_outage_is_never_applied(two: Cluster) -> None:

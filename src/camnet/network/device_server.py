@@ -17,8 +17,10 @@ A call is applied at most once, and never after its caller gave up (issue 19):
   client's buffer, say — can never be applied once it was refused. Nodes' clocks must
   agree to well under ``remote_timeout`` (NTP).
 - ``Key`` in the ``Params``: the answers of the last ``RECENT_KEYS`` keys are kept; a call
-  whose key was seen is answered with the first call's answer (awaited if it is still
-  running) and not applied again.
+  whose key was seen, for the same device and operations, is answered with the first
+  call's answer (awaited if it is still running) and not applied again. The same key
+  with other operations is another call (a client's key reused by mistake never
+  returns another request's answer).
 
 A device's plain ``Get``/``Set`` on the bus stay as they are (vendor clients use them);
 this service adds what one ``Set`` cannot say: several writes that must apply together.
@@ -28,6 +30,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import json
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -97,8 +101,8 @@ class DeviceServer:
             self.expired += 1
             log.warning("%s: dropped a call that arrived after its deadline", self.name)
             return
-        key = params.get("Key") if isinstance(params, dict) else None
-        if not isinstance(key, str) or not key:
+        key = _cache_key(params)
+        if not key:
             await self._reply(await self._run(envelope, params))
             return
         first = self._recent.get(key)
@@ -178,3 +182,13 @@ class DeviceServer:
     async def _reply(self, envelope: Envelope) -> None:
         if envelope.topic.target:
             await self._bus.publish(envelope)
+
+
+def _cache_key(params: Any) -> str:
+    """The idempotency key with the device and operations it was sent with; empty when
+    the call carries none."""
+    key = params.get("Key") if isinstance(params, dict) else None
+    if not isinstance(key, str) or not key:
+        return ""
+    what = json.dumps([params.get("Device"), params.get("Operations")], sort_keys=True)
+    return f"{key}\n{hashlib.sha256(what.encode()).hexdigest()}"

@@ -18,7 +18,10 @@
   (the faces answer 503). A node presence knows to be offline is ``DeviceUnavailable``
   at once, without a request. Each request carries a deadline a little before this
   node's timeout and an idempotency key: the serving node drops it unapplied once the
-  deadline has passed, so a request answered 503 is never applied later.
+  deadline has passed, so a request answered 503 is never applied later. The key is
+  random unless the face sets ``REQUEST_KEY`` (the client's ``Idempotency-Key``), so a
+  client that retries a 503 with the same key gets the first answer instead of a second
+  application, if the first one did arrive after all.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import contextlib
 import logging
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from typing import Any, Final
 
 from camnet.bus.base import Bus, Subscription
@@ -48,6 +52,9 @@ from camnet.network.operations import EXECUTE, encode_operations
 from camnet.state.schema import JsonValue, Schema
 
 log = logging.getLogger(__name__)
+
+REQUEST_KEY: ContextVar[str] = ContextVar("camnet_request_key", default="")
+"""The idempotency key of the request being served (empty: a random one per request)."""
 
 Values = Mapping[str, JsonValue]
 Watcher = Callable[[Values], None]
@@ -168,7 +175,7 @@ class RemoteDevice:
     # --- internals ----------------------------------------------------------------------
 
     async def _send(self, operations: Sequence[Operation]) -> dict[str, JsonValue]:
-        key = secrets.token_hex(8)
+        key = REQUEST_KEY.get() or secrets.token_hex(8)
         deadline = self._clock.now() + self._timeout - min(1.0, MARGIN * self._timeout)
         request = Envelope(
             Topic(
@@ -177,7 +184,7 @@ class RemoteDevice:
                 source=self._source,
                 name="Devices.Execute",
                 method=EXECUTE,
-                id=key,
+                id=secrets.token_hex(8),
             ),
             Message(params=encode_operations(self.name, operations, deadline=deadline, key=key)),
         )

@@ -11,13 +11,17 @@ and error bodies are this node's and this dialect's; a node that does not answer
 503 (``unavailable``), at once when presence already knows it offline. A WebSocket to the
 control unit of an offline node gets one status message, ``{"status": {"online": false,
 "machine", "device", "message"}}``, then a close with 1013 (try again later): never the
-mirror's last values as if they were live. Live images (``/camera.jpeg``,
+mirror's last values as if they were live. A request may carry an ``Idempotency-Key``
+header (1–128 of ``A-Z a-z 0-9 . _ : -``): a retry with the same key and body, after a
+503 say, is answered with the first request's answer if that one was applied after all,
+and never applied twice. Live images (``/camera.jpeg``,
 ``/camera.mjpeg``) of another node are not served here: ask that node.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from typing import Final
 
@@ -34,10 +38,12 @@ from camnet.faces.c2.fanout import StateFanout
 from camnet.faces.c2.http import serve_api
 from camnet.faces.c2.websocket import RawSocketApp, serve_socket
 from camnet.identity.browser import WEBSOCKET
-from camnet.network.remote import RemoteDevice
+from camnet.network.remote import REQUEST_KEY, RemoteDevice
 from camnet.network.remote_nodes import RemoteNodes
 
 PREFIX = "/nodes/{machine}"
+KEY_PATTERN: Final = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+"""What an ``Idempotency-Key`` header may hold."""
 TRY_AGAIN_LATER: Final = 1013
 """The WebSocket close code for a control unit whose node is offline."""
 
@@ -79,9 +85,14 @@ def node_c2_routes(contexts: NodeContexts) -> list[Route | WebSocketRoute]:
     async def api(request: Request) -> Response:
         try:
             context = contexts.of(request.path_params["machine"])
+            key = _idempotency_key(request)
         except C2Error as exc:
             return exc.response()
-        return await serve_api(context, request)
+        token = REQUEST_KEY.set(key)
+        try:
+            return await serve_api(context, request)
+        finally:
+            REQUEST_KEY.reset(token)
 
     async def api_socket(websocket: WebSocket, send: Send) -> None:
         try:
@@ -130,3 +141,17 @@ async def _refuse_offline(context: C2Context, websocket: WebSocket, device: Remo
     }
     await websocket.send_text(json.dumps({"status": status}, separators=(",", ":")))
     await websocket.close(TRY_AGAIN_LATER, f"node {device.machine} is offline")
+
+
+def _idempotency_key(request: Request) -> str:
+    """The client's ``Idempotency-Key`` (empty when none); 400 when it is malformed."""
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        return ""
+    if not KEY_PATTERN.fullmatch(key):
+        raise C2Error(
+            400,
+            "invalid_idempotency_key",
+            "Idempotency-Key must be 1 to 128 characters of A-Z, a-z, 0-9, '.', '_', ':', '-'",
+        )
+    return key
