@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Final
 
@@ -107,14 +108,19 @@ def node_c2_routes(contexts: NodeContexts) -> list[Route | WebSocketRoute]:
         if not device.online:
             await _refuse_offline(context, websocket, device)
             return
-        # Follow the device before the client's first state, and read it once if no one
-        # watched it: the first message is current, not the last value heard.
-        hold = device.watch(lambda values: None)
-        try:
+        # Once the client is authenticated, follow the device before its first state and
+        # read it if no one watched it: the first message is current, not the last heard.
+        held: list[Callable[[], None]] = []
+
+        async def prepare() -> None:
+            held.append(device.watch(lambda values: None))
             await device.ready()
-            await serve_socket(context, websocket, send)
+
+        try:
+            await serve_socket(context, websocket, send, prepare)
         finally:
-            hold()
+            for release in held:
+                release()
 
     return [
         Route(f"{PREFIX}/api", api, methods=["GET", "POST"], name="c2_node_api"),
