@@ -33,18 +33,19 @@ class Cluster:
     a: Node
     b: Node
 
-    def remote(self, via: Node, of: Node) -> str:
-        """The path of ``of``'s control unit on ``via``'s c2 face."""
+    @staticmethod
+    def remote(of: Node) -> str:
+        """The path of ``of``'s control unit on another node's c2 face."""
         return f"/nodes/{of.machine}/api"
 
     def read(self, node: Node, names: list[str], *, via: Node | None = None) -> httpx.Response:
         """``GET …/api?get=[names]`` of ``node``'s control unit, on ``via`` (or itself)."""
-        path = "/api" if via is None else self.remote(via, node)
+        path = "/api" if via is None else self.remote(node)
         with (via or node).http() as http:
             return http.get(path, params={"token": TOKEN, "get": f"[{','.join(names)}]"})
 
     def write(self, node: Node, body: dict[str, Any], *, via: Node | None = None) -> httpx.Response:
-        path = "/api" if via is None else self.remote(via, node)
+        path = "/api" if via is None else self.remote(node)
         with (via or node).http() as http:
             return http.post(path, params={"token": TOKEN}, json=body)
 

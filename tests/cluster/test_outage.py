@@ -42,7 +42,7 @@ def test_a_retry_with_the_same_idempotency_key_is_applied_once(two: Cluster) -> 
     before = two.value(b, "zoom0")
     key = {"Idempotency-Key": f"retry-{time.time_ns()}"}
     with a.http() as http:
-        path, query = two.remote(a, b), {"token": TOKEN}
+        path, query = two.remote(b), {"token": TOKEN}
         first = http.post(path, params=query, json={"zoom0": 5}, headers=key)
         again = http.post(path, params=query, json={"zoom0": 5}, headers=key)
         other = http.post(path, params=query, json={"zoom0": 1}, headers=key)  # another body
@@ -83,7 +83,7 @@ def test_a_websocket_gets_what_changed_during_an_outage(two: Cluster) -> None:
     wait_for(lambda: two.read(b, ["light0"], via=a).status_code == 200, what="A→B")
 
     async def scenario() -> None:
-        ws = await open_socket(a.url + two.remote(a, b))
+        ws = await open_socket(a.url + two.remote(b))
         try:
             first = await next_json(ws)
             assert "light0" in first, first
@@ -122,7 +122,7 @@ def test_a_node_known_offline_is_answered_at_once(two: Cluster) -> None:
         assert took < 1.0, f"{took:.2f} s: the remote timeout (3 s) was waited for"
 
         async def socket_of_dead_node() -> None:
-            ws = await open_socket(a.url + two.remote(a, b))
+            ws = await open_socket(a.url + two.remote(b))
             try:
                 status = await next_json(ws)
                 assert status["status"]["online"] is False, status
