@@ -192,13 +192,20 @@ class Node:
         # calls), the other nodes' devices discovered through presence, and the Gateway's
         # own listener.
         self.device_server = DeviceServer(
-            self.bus, service_name(self.settings.machine_name, DEVICE_SERVER), lambda: self.devices
+            self.bus,
+            service_name(self.settings.machine_name, DEVICE_SERVER),
+            lambda: self.devices,
+            self.clock,
         )
         self.presence.describe(self.control_unit.name, c2_profile())
         for mxid, camera in self.stereo.cameras.items():
             self.presence.describe(camera.device.name, stereo_profile(mxid, camera.model))
         self.remote = RemoteNodes(
-            self.bus, self.settings.machine_name, self.clock, timeout=self.settings.remote_timeout
+            self.bus,
+            self.settings.machine_name,
+            self.clock,
+            timeout=self.settings.remote_timeout,
+            online=self.presence.is_online,
         )
         self.remote.listeners.append(self._list_remote_device)
         self.gateway_listener = GatewayListener(
@@ -252,7 +259,9 @@ class Node:
 
     async def _list_remote_device(self, device: RemoteDevice) -> None:
         """A device of another node appears in this node's fleet registry."""
-        await self.fleet.registry.add_remote(device, lambda: self.presence.is_online(device.name))
+        await self.fleet.registry.add_remote(
+            device, lambda: self.presence.is_online(device.name), lambda: device.last_heard
+        )
 
     async def start(self) -> InitialCredentials:
         """Start every part; returns the secrets created on this start (shown once)."""
@@ -273,7 +282,7 @@ class Node:
         await self.maintenance_switch.start()
         await self.control_unit.start()
         self.c2_fanout.start()
-        await self.remote.start()
+        await self.remote.start(self.presence)
         await self.presence.start()
         await self.media.start()
         await self.stereo.start()

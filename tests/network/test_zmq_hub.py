@@ -157,3 +157,26 @@ def test_the_hub_says_so_when_its_port_is_taken(tmp_path: Path) -> None:
             assert "cannot listen" in str(hub.status["reason"])
             with second.client() as http:
                 assert http.get("/api", params={"token": second.token}).status_code == 200
+
+
+def test_the_hub_hears_the_bus_only_while_a_client_is_subscribed(
+    hub_server: InProcessServer,
+) -> None:
+    node = hub_server.app.state.node
+    hub = node.zmq_hub
+
+    def until(condition: Any, what: str) -> None:
+        deadline = time.monotonic() + 10
+        while not condition():
+            assert time.monotonic() < deadline, what
+            time.sleep(0.02)
+
+    until(lambda: not hub.forwarding, "no client: the hub does not subscribe to the bus")
+    context: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
+    try:
+        client = Client(context, node, "watcher")
+        until(lambda: hub.forwarding, "a subscribed client: the hub hears the bus")
+        client.close()
+        until(lambda: not hub.forwarding, "the client gone: the hub stops hearing the bus")
+    finally:
+        context.term()

@@ -4,8 +4,9 @@ Envelopes travel on subjects derived from their topics (``bus/subjects.py``); th
 is the envelope's multipart wire form, each frame prefixed with its 4-byte big-endian
 length, so an attachment (a frame) rides along unchanged. The client reconnects by itself
 for as long as the bus runs; while the server is away publishes are buffered by nats-py
-up to its pending limit and requests time out, which the caller sees as an error — nothing
-is acknowledged that did not happen.
+up to its pending limit, but requests are refused at once (a buffered request would be
+sent on reconnect, after its caller was told it failed) — nothing is acknowledged that
+did not happen, and nothing refused is applied later.
 
 The bus interface's ``subscribe`` is synchronous (a subscriber must be able to subscribe
 from a callback), while a NATS subscription is created by a coroutine. The subscription
@@ -61,6 +62,14 @@ def unpack_frames(payload: bytes) -> list[bytes]:
 
 
 @dataclass(eq=False)
+class _Shared:
+    """One NATS subscription and the bus subscriptions it delivers to."""
+
+    ready: asyncio.Task[NatsSubscription]
+    members: list[_NatsSubscription] = field(default_factory=list)
+
+
+@dataclass(eq=False)
 class _NatsSubscription:
     bus: NatsBus
     topic_filter: TopicFilter
@@ -90,6 +99,8 @@ class NatsBus:
         self._connect_timeout = connect_timeout
         self._client: Client | None = None
         self._subscriptions: list[_NatsSubscription] = []
+        self._shared: dict[str, _Shared] = {}
+        """Shared NATS subscriptions by subject pattern (never for queue groups)."""
         self._pending: set[asyncio.Task[Any]] = set()
         self.published = 0
         self.connected = False
@@ -116,6 +127,7 @@ class NatsBus:
         client, self._client = self._client, None
         self._stopping = True
         self._subscriptions.clear()
+        self._shared.clear()
         if client is not None:
             await client.drain()
         self.connected = False
@@ -148,7 +160,12 @@ class NatsBus:
         return self._require_client().jetstream()
 
     async def request(self, envelope: Envelope, timeout: float = 5.0) -> Envelope:
-        """Publish with a fresh reply inbox and ID; return the first reply targeted there."""
+        """Publish with a fresh reply inbox and ID; return the first reply targeted there.
+
+        Refused at once (``ConnectionError``) while the connection is down: nats-py would
+        buffer the request and send it on reconnect, after its caller was told it failed."""
+        if not self._require_client().is_connected:
+            raise ConnectionError(f"NATS {self.url} is disconnected")
         inbox = f"{self._node_name}-_INBOX.{secrets.token_hex(8)}"
         request_id = envelope.topic.id or secrets.token_hex(8)
         reply: asyncio.Future[Envelope] = asyncio.get_running_loop().create_future()
@@ -183,34 +200,42 @@ class NatsBus:
 
     def _start_subscription(self, subscription: _NatsSubscription) -> None:
         client = self._require_client()
+        pattern = pattern_of(subscription.topic_filter, self._root)
+        shared = self._shared.get(pattern) if not subscription.queue else None
+        if shared is not None:
+            shared.members.append(subscription)
+            subscription.ready = shared.ready
+            return
+        members = [subscription]
 
         async def deliver(message: Msg) -> None:
-            if not subscription.active:
-                return
-            try:
-                envelope = Envelope.decode(unpack_frames(message.data))
-            except MessageError as exc:
-                log.warning(
-                    "dropped a message on %s that is not an envelope: %s", message.subject, exc
-                )
-                return
-            if not subscription.topic_filter.matches(envelope.topic):
-                return
-            try:
-                subscription.handler(envelope)
-            except Exception:
-                log.exception(
-                    "bus subscriber %r failed on %s", subscription.handler, envelope.topic
-                )
+            envelope: Envelope | None = None
+            for member in tuple(members):
+                if not member.active:
+                    continue
+                if envelope is None:
+                    try:
+                        envelope = Envelope.decode(unpack_frames(message.data))
+                    except MessageError as exc:
+                        log.warning(
+                            "dropped a message on %s that is not an envelope: %s",
+                            message.subject,
+                            exc,
+                        )
+                        return
+                if not member.topic_filter.matches(envelope.topic):
+                    continue
+                try:
+                    member.handler(envelope)
+                except Exception:
+                    log.exception("bus subscriber %r failed on %s", member.handler, envelope.topic)
 
         task = asyncio.ensure_future(
-            client.subscribe(
-                pattern_of(subscription.topic_filter, self._root),
-                queue=subscription.queue,
-                cb=deliver,
-            )
+            client.subscribe(pattern, queue=subscription.queue, cb=deliver)
         )
         subscription.ready = task
+        if not subscription.queue:
+            self._shared[pattern] = _Shared(task, members)
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 
@@ -220,6 +245,14 @@ class NatsBus:
         task = subscription.ready
         if task is None or self._client is None:
             return
+        pattern = pattern_of(subscription.topic_filter, self._root)
+        shared = self._shared.get(pattern)
+        if shared is not None and shared.ready is task:
+            if subscription in shared.members:
+                shared.members.remove(subscription)
+            if shared.members:
+                return  # others still listen on this NATS subscription
+            del self._shared[pattern]
 
         async def unsubscribe() -> None:
             try:

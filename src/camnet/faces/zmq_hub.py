@@ -8,6 +8,14 @@ everything on the bus comes out of the subscribe port, so a client hears every s
 and every other client, as the seed says: "any message that is sent to the network can be
 listened to and acted on from any service".
 
+The hub hears the bus only while a client is subscribed (issue 19: a node with no
+ZeroMQ client must not receive every message of the network). Its subscribe port is an
+XPUB socket, which tells the hub of the first subscription to each prefix and of the
+last one leaving (a client that disconnects leaves its subscriptions); the hub
+subscribes to the whole bus while any prefix is wanted and drops that subscription when
+none is. A client therefore hears what is published after it subscribed, as with any
+ZeroMQ PUB socket.
+
 A message that does not decode, whose attachment is over the limit, or that addresses a
 Get, Set, Reset or Call to a service presence has never heard of, never reaches the bus;
 the hub answers with a ``Log`` message naming the problem (targeted at the sender's
@@ -85,7 +93,10 @@ class ZmqHub:
         self._inbound: zmq.asyncio.Socket | None = None
         self._outbound: zmq.asyncio.Socket | None = None
         self._task: asyncio.Task[None] | None = None
+        self._watcher: asyncio.Task[None] | None = None
         self._subscription: Subscription | None = None
+        self._wanted: set[bytes] = set()
+        """The prefixes ZeroMQ clients subscribe to (the first one of each, as XPUB says)."""
         self.publish_port = 0
         self.subscribe_port = 0
         self.status: dict[str, object] = {"state": "stopped"}
@@ -94,7 +105,7 @@ class ZmqHub:
     async def start(self) -> None:
         context = zmq.asyncio.Context()
         inbound = context.socket(zmq.SUB)
-        outbound = context.socket(zmq.PUB)
+        outbound = context.socket(zmq.XPUB)
         for socket in (inbound, outbound):
             socket.setsockopt(zmq.LINGER, 0)
         inbound.setsockopt(zmq.SUBSCRIBE, b"")
@@ -120,8 +131,8 @@ class ZmqHub:
             log.warning("ZeroMQ hub off: %s", reason)
             return
         self._context, self._inbound, self._outbound = context, inbound, outbound
-        self._subscription = self._bus.subscribe(TopicFilter(), self._forward)
         self._task = asyncio.create_task(self._receive(), name="zmq-hub")
+        self._watcher = asyncio.create_task(self._watch_subscribers(), name="zmq-hub-subs")
         self.status = {
             "state": "listening",
             "publish": f"tcp://{self._config.host}:{self.publish_port}",
@@ -142,11 +153,13 @@ class ZmqHub:
         if self._subscription is not None:
             self._subscription.unsubscribe()
             self._subscription = None
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        for task in (self._task, self._watcher):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._task = self._watcher = None
+        self._wanted.clear()
         for socket in (self._inbound, self._outbound):
             if socket is not None:
                 socket.close()
@@ -159,6 +172,28 @@ class ZmqHub:
         self.status = {"state": "stopped"}
 
     # --- bus -> clients -----------------------------------------------------------------
+
+    @property
+    def forwarding(self) -> bool:
+        """Whether the hub hears the bus now (some ZeroMQ client is subscribed)."""
+        return self._subscription is not None
+
+    async def _watch_subscribers(self) -> None:
+        outbound = self._outbound
+        assert outbound is not None
+        while True:
+            event = await outbound.recv()
+            if not event or event[0] not in (0, 1):
+                continue
+            if event[0] == 1:
+                self._wanted.add(event[1:])
+            else:
+                self._wanted.discard(event[1:])
+            if self._wanted and self._subscription is None:
+                self._subscription = self._bus.subscribe(TopicFilter(), self._forward)
+            elif not self._wanted and self._subscription is not None:
+                self._subscription.unsubscribe()
+                self._subscription = None
 
     def _forward(self, envelope: Envelope) -> None:
         outbound = self._outbound

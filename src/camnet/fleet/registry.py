@@ -107,32 +107,28 @@ class Registry:
         self._pending: list[Event] = []
         self._wake = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
+        self._heard: dict[str, Callable[[], float]] = {}
         self._remote: dict[str, tuple[DeviceSurface, Callable[[], bool]]] = {}
         """Devices of other nodes (name → device, whether presence hears its node)."""
 
-    async def add_remote(self, device: DeviceSurface, reachable: Callable[[], bool]) -> None:
+    async def add_remote(
+        self,
+        device: DeviceSurface,
+        reachable: Callable[[], bool],
+        heard: Callable[[], float] | None = None,
+    ) -> None:
         """List a device of another node: a row of this node's registry (created once,
         so it keeps its uuid), online while presence hears its node and it has a head.
-        Its journal events (and so its webhooks) come from the node that serves it."""
+        Its journal events (and so its webhooks) come from the node that serves it.
+        ``refreshed`` is ``heard()``, the last time its node was heard from: this node
+        does not follow every Update of every remote device (issue 19, item 6)."""
         if device.name in self._devices or device.name in self._remote:
             return
         await self._database.run(self._ensure_rows, [device.name], self._clock.now())
         self._remote[device.name] = (device, reachable)
         self._refreshed[device.name] = self._clock.now()
-        self._subscriptions.append(
-            self._bus.subscribe(
-                TopicFilter(
-                    type=MessageType.UPDATE,
-                    source=device.name,
-                    target=BROADCAST,
-                    name=state_name("*"),
-                ),
-                self._on_remote_update,
-            )
-        )
-
-    def _on_remote_update(self, envelope: Envelope) -> None:
-        self._refreshed[envelope.topic.source] = self._clock.now()
+        if heard is not None:
+            self._heard[device.name] = heard
 
     def _is_online(self, service: str) -> bool:
         if service in self._devices:
@@ -267,9 +263,15 @@ class Registry:
             group=m["group_name"],
             account=m["account"],
             version=m["version"],
-            refreshed=self._refreshed.get(service, m["created_at"]),
+            refreshed=self._refreshed_of(service, m["created_at"]),
             is_online=self._is_online(service),
         )
+
+    def _refreshed_of(self, service: str, created_at: float) -> float:
+        heard = self._heard.get(service)
+        if heard is not None:
+            return max(heard(), self._refreshed.get(service, created_at))
+        return self._refreshed.get(service, created_at)
 
     def _all(self) -> list[DeviceRecord]:
         with self._database.engine.connect() as connection:

@@ -10,6 +10,10 @@ pure and without I/O:
 - ``{"Write": {"Name": "light0", "Value": true}}`` writes one (a relative variable's
   value is the change, as for ``Write``).
 
+Beside ``Device`` and ``Operations`` the ``Params`` carry ``Deadline`` (wall-clock
+seconds after which the serving node drops the call unapplied) and ``Key`` (an
+idempotency key: a call that arrives twice is applied once); ``network/device_server.py``.
+
 The receiving side coerces every value again with the schema (a node trusts the bus's
 shape, never its values).
 """
@@ -31,15 +35,26 @@ class OperationError(ValueError):
     """Operations that do not decode; the text says what is wrong."""
 
 
-def encode_operations(device: str, operations: Sequence[Operation]) -> dict[str, Any]:
-    """The ``Params`` of an ``Execute`` call."""
+def encode_operations(
+    device: str, operations: Sequence[Operation], *, deadline: float | None = None, key: str = ""
+) -> dict[str, Any]:
+    """The ``Params`` of an ``Execute`` call.
+
+    ``deadline``: wall-clock time (seconds since the epoch) after which the serving node
+    must not start the operations (the caller has answered 503 by then); ``key``: the
+    idempotency key, so a request that arrives twice is applied once."""
     encoded: list[dict[str, Any]] = []
     for operation in operations:
         if isinstance(operation, Read):
             encoded.append({"Read": list(operation.names)})
         else:
             encoded.append({"Write": {"Name": operation.variable.name, "Value": operation.value}})
-    return {"Device": device, "Operations": encoded}
+    params: dict[str, Any] = {"Device": device, "Operations": encoded}
+    if deadline is not None:
+        params["Deadline"] = deadline
+    if key:
+        params["Key"] = key
+    return params
 
 
 def coerce(variable: Variable, value: JsonValue) -> JsonValue:

@@ -1,11 +1,18 @@
 """Presence: which services exist on the network, on which node, and whether they are up.
 
-Every node answers ``Identify`` with one ``Self`` per local service and repeats those
-``Self`` messages as a heartbeat every ``interval`` seconds. Every node listens to every
-``Self`` and keeps a directory; a service whose node has been silent for three intervals
-is offline (the seed's network has no central registry, so each node sees the network
-for itself). A node that starts asks the network to ``Identify`` itself, so it knows the
-others at once instead of after one heartbeat.
+Every node answers ``Identify`` with one ``Self`` per local service (with its details: a
+device's profile), and announces those once when it starts. After that its heartbeat is
+**one** message per node every ``interval`` seconds, not one per service (issue 19: a
+network of 50 nodes would otherwise spend a third of its messages on heartbeats): a
+``Self`` from ``MachineName-Presence`` named ``Heartbeat`` whose value is ``{"Machine",
+"Kind": "node", "Interval", "Services": {name: kind, …}}``. Every node listens to every
+``Self`` and keeps a directory; a heartbeat refreshes every service it lists, and a listed
+service this node has not heard a full ``Self`` of is asked to ``Identify`` (at most once
+per three intervals). A service whose node has been silent for three intervals is offline
+(the seed's network has no central registry, so each node sees the network for itself).
+A node that starts asks the network to ``Identify`` itself, so it knows the others at
+once instead of after one heartbeat. A custom service (``network/service.py``) still
+sends its own ``Self`` as its heartbeat; both kinds are understood.
 """
 
 from __future__ import annotations
@@ -13,8 +20,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 from camnet.bus.base import Bus, Subscription
@@ -25,6 +33,9 @@ from camnet.clock import Clock
 log = logging.getLogger(__name__)
 
 MISSED_BEATS: Final = 3
+HEARTBEAT: Final = "Heartbeat"
+"""The Name of a node's batched heartbeat (a ``Self`` of ``MachineName-Presence``)."""
+NODE_KIND: Final = "node"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +69,7 @@ class ServiceInfo:
 
 
 SELF_KEYS: Final = frozenset({"Machine", "Kind", "Interval"})
+Heard = Callable[[ServiceInfo], None]
 
 
 def self_message(
@@ -98,6 +110,14 @@ class Presence:
         self._task: asyncio.Task[None] | None = None
         self._replies: set[asyncio.Task[None]] = set()
         self._details: dict[str, dict[str, Any]] = {}
+        self._listeners: list[Heard] = []
+        self._asked: dict[str, float] = {}
+
+    def on_heard(self, listener: Heard) -> None:
+        """Call ``listener`` with each service's entry whenever its node is heard (a full
+        ``Self`` or a heartbeat), after the directory took it: one subscription of the
+        node hears presence (each message is delivered to a node once)."""
+        self._listeners.append(listener)
 
     def describe(self, service: str, details: Mapping[str, Any]) -> None:
         """Extra members of a local service's ``Self`` value (added to the three fixed ones)."""
@@ -142,9 +162,22 @@ class Presence:
         while True:
             await asyncio.sleep(self.interval)
             try:
-                await self._announce()
+                await self._bus.publish(self.heartbeat())
             except Exception as exc:  # the bus may be reconnecting; the next beat retries
                 log.warning("presence heartbeat not sent: %s", exc)
+
+    def heartbeat(self) -> Envelope:
+        """This node's heartbeat: one message naming every local service."""
+        value = {
+            "Machine": self.machine,
+            "Kind": NODE_KIND,
+            "Interval": self.interval,
+            "Services": {service.name: service.kind for service in self._local()},
+        }
+        return Envelope(
+            Topic(MessageType.SELF, source=f"{self.machine}-Presence", name=HEARTBEAT),
+            Message(value=value),
+        )
 
     async def _announce(self, target: str = BROADCAST, id: str = "") -> None:
         for service in self._local():
@@ -162,10 +195,49 @@ class Presence:
             return
         if not isinstance(interval, int | float) or interval <= 0:
             return
+        if kind == NODE_KIND and envelope.topic.name == HEARTBEAT:
+            self._on_heartbeat(machine, float(interval), value.get("Services"))
+            return
         details = {k: v for k, v in value.items() if k not in SELF_KEYS}
-        self._directory[envelope.topic.source] = ServiceInfo(
-            envelope.topic.source, machine, kind, float(interval), self._clock.monotonic(), details
+        self._heard(
+            ServiceInfo(
+                envelope.topic.source,
+                machine,
+                kind,
+                float(interval),
+                self._clock.monotonic(),
+                details,
+            )
         )
+
+    def _on_heartbeat(self, machine: str, interval: float, services: object) -> None:
+        if not isinstance(services, dict):
+            return
+        now = self._clock.monotonic()
+        for name, kind in services.items():
+            if not isinstance(name, str) or not isinstance(kind, str):
+                continue
+            known = self._directory.get(name)
+            if known is not None and known.machine == machine:
+                self._heard(replace(known, kind=kind, interval=interval, last_seen=now))
+            elif now - self._asked.get(name, -math.inf) > MISSED_BEATS * interval:
+                self._asked[name] = now
+                self._ask(name)
+
+    def _heard(self, info: ServiceInfo) -> None:
+        self._directory[info.name] = info
+        for listener in self._listeners:
+            try:
+                listener(info)
+            except Exception:
+                log.exception("presence listener %r failed", listener)
+
+    def _ask(self, name: str) -> None:
+        """Ask a service heard of only in a heartbeat for its full ``Self``."""
+        ask = Envelope(Topic(MessageType.IDENTIFY, target=name, source=f"{self.machine}-Presence"))
+        task = asyncio.create_task(self._bus.publish(ask))
+        self._replies.add(task)
+        task.add_done_callback(self._replies.discard)
 
     def _on_identify(self, envelope: Envelope) -> None:
         target = envelope.topic.target

@@ -7,6 +7,13 @@ its Updates; a control unit is found by its machine (the c2 face serves it under
 A device is never forgotten while the node runs: when its node goes away it stays
 listed, offline (presence says so after three missed heartbeats), and comes back with
 its node. Listeners (the fleet registry) hear of each new remote device once.
+
+What each remote device follows of its Updates without a watcher (``RemoteDevice``'s
+``kept``): a stereo camera everything (the streams face reads its configuration from
+the mirror, and it changes only when written); a control unit only ``KEPT_C2``, the
+head presence the fleet list reads — its readings, several a second, are followed only
+while a WebSocket client of this node watches it. A ``Self`` is heard once per node:
+through presence's own subscription when presence is given, not a second one.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from camnet.bus.base import Bus, Subscription
 from camnet.bus.filters import TopicFilter
@@ -27,6 +34,7 @@ from camnet.devices.surface import DeviceUnavailable
 from camnet.media.camera_surface import CameraDirectory, CameraSurface
 from camnet.media.hub import StreamHub
 from camnet.media.image_formats import StillFormat
+from camnet.network.presence import SELF_KEYS, ServiceInfo
 from camnet.network.profiles import C2, STEREO, profile_of
 from camnet.network.remote import RemoteDevice
 
@@ -39,7 +47,11 @@ RESEED_AFTER: Final = 1.5
 """A gap between two ``Self`` of more than this many intervals means a missed heartbeat:
 Updates may have been lost, so the mirror is read again."""
 
+KEPT_C2: Final = ("cam0Exists", "cam1Exists")
+"""The variables of a remote control unit followed without a watcher."""
+
 Listener = Callable[[RemoteDevice], Awaitable[None]]
+Online = Callable[[str], bool]
 
 
 @dataclass(eq=False)
@@ -65,12 +77,29 @@ class RemoteCamera:
         raise DeviceUnavailable(self.device.name, "stills of a camera on another node")
 
 
+class PresenceFeed(Protocol):
+    """Presence, which hands on every service it hears (``Presence.on_heard``)."""
+
+    def on_heard(self, listener: Callable[[ServiceInfo], None]) -> None: ...
+
+
 class RemoteNodes:
-    def __init__(self, bus: Bus, machine: str, clock: Clock, *, timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        bus: Bus,
+        machine: str,
+        clock: Clock,
+        *,
+        timeout: float = 5.0,
+        online: Online | None = None,
+    ) -> None:
+        """``online``: whether presence hears a service (a request to a device whose
+        node is offline is refused at once instead of waiting for ``timeout``)."""
         self._bus = bus
         self.machine = machine
         self._clock = clock
         self._timeout = timeout
+        self._online = online
         self.devices: dict[str, RemoteDevice] = {}
         self.control_units: dict[str, RemoteDevice] = {}
         """By machine name."""
@@ -82,8 +111,15 @@ class RemoteNodes:
         self._tasks: set[asyncio.Task[None]] = set()
         self._seeding: set[str] = set()
 
-    async def start(self) -> None:
-        self._subscription = self._bus.subscribe(TopicFilter(type=MessageType.SELF), self._on_self)
+    async def start(self, feed: PresenceFeed | None = None) -> None:
+        """``feed``: presence, whose directory (full ``Self`` and heartbeats) tells of
+        the devices; without it, a subscription to ``Self`` of this one's own."""
+        if feed is not None:
+            feed.on_heard(self._on_heard)
+        else:
+            self._subscription = self._bus.subscribe(
+                TopicFilter(type=MessageType.SELF), self._on_self
+            )
 
     async def stop(self) -> None:
         if self._subscription is not None:
@@ -105,23 +141,34 @@ class RemoteNodes:
     def _on_self(self, envelope: Envelope) -> None:
         value: Any = envelope.message.value if envelope.message.has_value else None
         source = envelope.topic.source
-        if not isinstance(value, dict) or value.get("Kind") != DEVICE_KIND or not source:
+        if not isinstance(value, dict) or not source:
             return
-        machine, interval = value.get("Machine"), value.get("Interval")
-        if not isinstance(machine, str) or machine == self.machine:
+        machine, kind, interval = value.get("Machine"), value.get("Kind"), value.get("Interval")
+        if not isinstance(machine, str) or not isinstance(kind, str):
             return
         if not isinstance(interval, int | float) or interval <= 0:
             return
+        details = {k: v for k, v in value.items() if k not in SELF_KEYS}
+        now = self._clock.monotonic()
+        self._on_heard(ServiceInfo(source, machine, kind, float(interval), now, details))
+
+    def _on_heard(self, info: ServiceInfo) -> None:
+        if info.kind != DEVICE_KIND or info.machine == self.machine:
+            return
+        source = info.name
         now = self._clock.monotonic()
         last = self._last_self.get(source)
         self._last_self[source] = now
         device = self.devices.get(source)
         if device is None:
-            device = self._adopt(source, machine, value)
+            device = self._adopt(source, info.machine, dict(info.details))
             if device is None:
                 return
+            device.heard()
             self._spawn(self._welcome(device))
-        elif not device.seeded or (last is not None and now - last > RESEED_AFTER * interval):
+            return
+        device.heard()
+        if not device.seeded or (last is not None and now - last > RESEED_AFTER * info.interval):
             self._spawn(self._seed(device))
 
     def _adopt(self, name: str, machine: str, details: dict[str, Any]) -> RemoteDevice | None:
@@ -131,6 +178,7 @@ class RemoteNodes:
         if profile.kind == STEREO and profile.mxid in self.cameras:
             log.warning("%s: mxid %s is already served by another node", name, profile.mxid)
             return None
+        online = self._online
         device = RemoteDevice(
             name,
             profile.schema,
@@ -139,6 +187,9 @@ class RemoteNodes:
             service_name(machine, SERVER),
             source=service_name(self.machine, "Remote"),
             timeout=self._timeout,
+            kept=KEPT_C2 if profile.kind == C2 else None,
+            online=None if online is None else (lambda: online(name)),
+            clock=self._clock,
         )
         self.devices[name] = device
         if profile.kind == C2:

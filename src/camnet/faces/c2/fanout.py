@@ -130,12 +130,23 @@ class StateClient:
         await self._send(text)
 
 
-class StateFanout:
-    """Subscribes to one device's Updates and delivers them to its WebSocket clients."""
+Watch = Callable[[Callable[[Values], None]], Callable[[], None]]
+"""Hands a device's changes to a callback until the returned call (``RemoteDevice.watch``)."""
 
-    def __init__(self, bus: Bus, device_name: str) -> None:
+
+class StateFanout:
+    """Subscribes to one device's Updates and delivers them to its WebSocket clients.
+
+    With ``watch`` (a device of another node) the changes come from the device's mirror
+    instead of the bus, and only while at least one client is connected: the mirror's
+    refreshes (after an outage) reach the clients like any Update, and a node follows a
+    remote device's every change only while someone here watches it."""
+
+    def __init__(self, bus: Bus, device_name: str, watch: Watch | None = None) -> None:
         self._bus = bus
         self._device_name = device_name
+        self._watch = watch
+        self._unwatch: Callable[[], None] | None = None
         self._groups: dict[VariableGrant, set[StateClient]] = {}
         self._batch: dict[str, JsonValue] = {}
         self._ready: deque[StateClient] = deque()
@@ -145,6 +156,8 @@ class StateFanout:
         self.messages_sent = 0
 
     def start(self) -> None:
+        if self._watch is not None:
+            return  # fed by the watch while clients are connected
         self._subscription = self._bus.subscribe(
             TopicFilter(
                 type=MessageType.UPDATE,
@@ -159,6 +172,9 @@ class StateFanout:
         if self._subscription is not None:
             self._subscription.unsubscribe()
             self._subscription = None
+        if self._unwatch is not None:
+            self._unwatch()
+            self._unwatch = None
         for group in self._groups.values():
             for client in group:
                 client.close()
@@ -171,6 +187,8 @@ class StateFanout:
 
     def join(self, client: StateClient, initial: Values) -> None:
         """Register a client and send it ``initial`` before any later change."""
+        if self._watch is not None and self._unwatch is None:
+            self._unwatch = self._watch(self.feed)
         self._groups.setdefault(client.grant, set()).add(client)
         client.offer(initial)
 
@@ -181,6 +199,16 @@ class StateFanout:
             group.discard(client)
             if not group:
                 del self._groups[client.grant]
+        if not self._groups and self._unwatch is not None:
+            self._unwatch()
+            self._unwatch = None
+
+    def feed(self, values: Values) -> None:
+        """Changes of the device, from its watch: delivered as the bus's Updates are."""
+        self._batch.update(values)
+        if values and not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
 
     def _on_update(self, envelope: Envelope) -> None:
         name = variable_of(envelope.topic.name)

@@ -45,8 +45,16 @@ def c2_websocket_route(context: C2Context) -> WebSocketRoute:
     return WebSocketRoute("/api", RawSocketApp(api_socket), name="c2_api_socket")
 
 
-async def serve_socket(context: C2Context, websocket: WebSocket, send: Send) -> None:
-    """One c2 WebSocket on ``context.device`` (whose changes ``context.fanout`` pushes)."""
+async def serve_socket(
+    context: C2Context,
+    websocket: WebSocket,
+    send: Send,
+    prepare: Callable[[], Awaitable[None]] | None = None,
+) -> None:
+    """One c2 WebSocket on ``context.device`` (whose changes ``context.fanout`` pushes).
+
+    ``prepare`` runs once the client is authenticated, before its first state (a remote
+    device is read then, so that state is current)."""
     try:
         principal = await authenticate(
             context, query_pairs(websocket.scope["query_string"]), websocket.headers, WEBSOCKET
@@ -55,6 +63,8 @@ async def serve_socket(context: C2Context, websocket: WebSocket, send: Send) -> 
         await websocket.send_denial_response(exc.response())
         return
     await websocket.accept()
+    if prepare is not None:
+        await prepare()
     client = StateClient(_text_sender(send), principal.grant)
     readable = principal.grant.readable(context.device.schema)
     context.fanout.join(client, context.device.snapshot(readable))
