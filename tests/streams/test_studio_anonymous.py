@@ -21,6 +21,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
+from camnet.media.mjpeg import PartParser
 from camnet.settings import load_settings
 from tests.identity.helpers import basic
 from tests.inprocess import InProcessServer, inprocess_server
@@ -79,6 +80,16 @@ def test_studio_lists_cameras_and_streams_without_credentials(
         # CameraProvider.tsx:83: the first active stream.
         assert next(s for s in streams.json() if s["active"])["name"] == "CAM_A"
         assert studio.get(f"{BASE}/CAM_A/still").headers["content-type"] == "image/jpeg"
+        # The same path as the WebSocket, as HTTP: MJPEG (an <img> needs no credentials).
+        with studio.stream("GET", f"{BASE}/CAM_A/video") as video:
+            assert video.status_code == 200
+            assert video.headers["content-type"].startswith("multipart/x-mixed-replace")
+            parser = PartParser()
+            for chunk in video.iter_bytes():
+                parts = parser.feed(chunk)
+                if parts:
+                    break
+            assert parts[0][1].startswith(b"\xff\xd8")
 
 
 def test_studio_preflight_then_control_without_credentials(open_server: InProcessServer) -> None:
