@@ -54,6 +54,7 @@ from camnet.faces.ui.session import session_routes
 from camnet.faces.ui.static import static_routes
 from camnet.identity.bootstrap import InitialCredentials
 from camnet.identity.gate import Access, Gate, GateConfig, access_of
+from camnet.identity.permissions import Principal
 from camnet.network.remote_nodes import NetworkCameras
 from camnet.node import Node
 from camnet.ops.body_limit import BodyLimit
@@ -102,8 +103,13 @@ def gate_errors(access: Access) -> Schema:
     return {"$ref": REF + "HouseError"}
 
 
-def declare_routes(gate: GateConfig, mjpeg_is_open: Callable[[], bool]) -> None:
-    """What each route needs. Anything not declared here is closed (``gate.default``)."""
+def declare_routes(
+    gate: GateConfig,
+    mjpeg_is_open: Callable[[], bool],
+    streams_anonymous: Callable[[str, str | None], Principal | None] | None = None,
+) -> None:
+    """What each route needs. Anything not declared here is closed (``gate.default``).
+    ``streams_anonymous``: who a streams request without credentials is (issue 18)."""
     c2 = Access("c2", c2_refuse)
     gate.declare("c2_api", c2)
     gate.declare("c2_api_socket", c2)
@@ -126,7 +132,9 @@ def declare_routes(gate: GateConfig, mjpeg_is_open: Callable[[], bool]) -> None:
     for name in OPEN_DOCS:
         gate.declare(name, Access("camnet", house_refuse, open=True))
     gate.declare("maintenance", Access("camnet", house_refuse, during_maintenance=True))
-    streams = Access("streams", house_refuse, own_refuse=streams_refuse)
+    streams = Access(
+        "streams", house_refuse, own_refuse=streams_refuse, anonymous=streams_anonymous
+    )
     for name in STREAMS_ROUTES:
         gate.declare(name, streams)
     fleet = Access("fleet", fleet_refuse)
@@ -285,7 +293,11 @@ def create_app(
         default=Access("camnet", house_refuse),
         maintenance=node.maintenance,
     )
-    declare_routes(gate, lambda: bool(node.control_unit.state["mjpgStreamIsOpen"]))
+    declare_routes(
+        gate,
+        lambda: bool(node.control_unit.state["mjpgStreamIsOpen"]),
+        lambda address, origin: node.streams_anonymous.principal_for(address, "streams", origin),
+    )
     gate.declare("metrics", Access("metrics", house_refuse, open=settings.metrics_open))
     # Issue 18: the Gateway's clients have nowhere to put credentials but the query, and
     # read every answer as an array of messages.
@@ -294,7 +306,7 @@ def create_app(
         Access(
             "network",
             GatewayRefusal(service_name(settings.machine_name, "Gateway")),
-            anonymous=lambda address: node.anonymous.principal_for(address, "Gateway"),
+            anonymous=lambda address, _origin: node.anonymous.principal_for(address, "Gateway"),
             query_access_token=True,
         ),
     )

@@ -90,6 +90,17 @@ class Node:
             permission_policy.grant_of,
             self.clock.now,
         )
+        # ... and so may the streams face (Robopipe Studio sends none), on its own settings.
+        self.streams_anonymous = AnonymousAccess(
+            self.settings.streams_anonymous_role,
+            parse_networks(self.settings.streams_anonymous_networks),
+            own_account_permissions(permission_policy.actions_for),
+            permission_policy.grant_of,
+            self.clock.now,
+            role_setting="streams_anonymous_role",
+            networks_setting="streams_anonymous_networks",
+            origins=tuple(self.settings.cors_origins),
+        )
         self.zmq_hub = ZmqHub(
             self.bus,
             service_name(self.settings.machine_name, "Hub"),

@@ -114,6 +114,16 @@ class Settings(BaseModel):
         default_factory=lambda: ["127.0.0.0/8", "::1/128"],
         description="networks (CIDR) requests without credentials may come from",
     )
+    streams_anonymous_role: Literal["off", "viewer", "operator", "admin"] = Field(
+        "off",
+        description="the streams API (/cameras/...) answers requests without credentials "
+        "as this role in the default account, e.g. for Robopipe Studio ('off': refused, "
+        "and logged)",
+    )
+    streams_anonymous_networks: list[str] = Field(
+        default_factory=lambda: ["127.0.0.0/8", "::1/128"],
+        description="networks (CIDR) requests to the streams API without credentials may come from",
+    )
     remote_timeout: float = Field(
         5.0, gt=0, description="seconds a request to a device on another node waits"
     )
@@ -429,12 +439,12 @@ class Settings(BaseModel):
             raise ValueError("expected topic segments separated by / without + or #")
         return value
 
-    @field_validator("bus_anonymous_networks", mode="before")
+    @field_validator("bus_anonymous_networks", "streams_anonymous_networks", mode="before")
     @classmethod
-    def _check_bus_anonymous_networks(cls, value: Any) -> Any:
+    def _check_anonymous_networks(cls, value: Any) -> Any:
         from camnet.identity.anonymous import parse_networks
 
-        if isinstance(value, str):  # CAMNET_BUS_ANONYMOUS_NETWORKS: comma-separated
+        if isinstance(value, str):  # CAMNET_*_ANONYMOUS_NETWORKS: comma-separated
             value = [item.strip() for item in value.split(",") if item.strip()]
         if isinstance(value, list):
             parse_networks([str(item) for item in value])

@@ -1,4 +1,5 @@
-"""Answering the bus faces (the Gateway and the ZeroMQ hub) without credentials.
+"""Answering the bus faces (the Gateway and the ZeroMQ hub) and the streams face
+without credentials.
 
 The network vendor's Gateway and hub take no credentials, and the clients written for
 them (Bitfocus Companion's module, scripts, control panels) have nowhere to put any. An
@@ -10,6 +11,14 @@ minute per address and face) with the setting that would admit it.
 
 A request that presents credentials is never given this principal: a wrong token is
 refused, not quietly downgraded.
+
+The streams face (``/cameras/...``) has its own pair of settings, ``streams_anonymous_role``
+and ``streams_anonymous_networks``, served by this same class: Robopipe Studio, the
+streams vendor's web application, sends no credentials at all (issue 18), and an
+operator may want to let a browser on the LAN watch the cameras without also letting it
+write the bus. A browser request carries ``Origin``; on the streams face it must name one
+of ``cors_origins``, since a browser lets any page open a WebSocket to any host (CORS does
+not cover WebSockets) and the anonymous principal must not be every web page's.
 """
 
 from __future__ import annotations
@@ -58,6 +67,10 @@ class AnonymousAccess:
     permissions_of: Callable[[Role], Permissions]
     grant_of: Callable[[Permissions], VariableGrant]
     clock: Callable[[], float]
+    role_setting: str = ROLE_SETTING
+    networks_setting: str = NETWORKS_SETTING
+    origins: tuple[str, ...] | None = None
+    """Origins a browser request (one with ``Origin``) may come from; None: not checked."""
     _logged: dict[tuple[str, str], float] = field(default_factory=dict)
 
     @property
@@ -68,16 +81,22 @@ class AnonymousAccess:
         parsed = _address(address)
         return parsed is not None and any(parsed in network for network in self.networks)
 
-    def principal_for(self, address: str, face: str) -> Principal | None:
-        """The configured principal for a request from ``address`` to ``face``, or None
-        (and a log line saying why and what would admit it)."""
+    def allows_origin(self, origin: str | None) -> bool:
+        if origin is None or self.origins is None:
+            return True
+        return origin in self.origins or "*" in self.origins
+
+    def principal_for(self, address: str, face: str, origin: str | None = None) -> Principal | None:
+        """The configured principal for a request from ``address`` (and, from a browser,
+        ``origin``) to ``face``, or None (and a log line saying why and what would admit
+        it)."""
         if not self.enabled:
             self._refused(
                 address,
                 face,
-                f"requests without credentials are refused ({ROLE_SETTING} is off); "
-                f"send credentials, or set {ROLE_SETTING} (CAMNET_BUS_ANONYMOUS_ROLE) to "
-                "viewer, operator or admin",
+                f"requests without credentials are refused ({self.role_setting} is off); "
+                f"send credentials, or set {self.role_setting} "
+                f"(CAMNET_{self.role_setting.upper()}) to viewer, operator or admin",
             )
             return None
         if not self.allows_address(address):
@@ -85,8 +104,16 @@ class AnonymousAccess:
             self._refused(
                 address,
                 face,
-                f"{address} is outside {NETWORKS_SETTING} ({allowed}); requests without "
+                f"{address} is outside {self.networks_setting} ({allowed}); requests without "
                 "credentials are answered only from those networks",
+            )
+            return None
+        if not self.allows_origin(origin):
+            self._refused(
+                address,
+                face,
+                f"a browser page of {origin} is not in cors_origins; requests without "
+                "credentials from a browser are answered only for those origins",
             )
             return None
         role = Role(self.role)

@@ -48,9 +48,10 @@ class Access:
     """Methods open on an otherwise closed route (``POST /oauth/token``, not ``GET``)."""
     during_maintenance: bool = False
     """Whether the route still works in maintenance mode (turning it off, logging in)."""
-    anonymous: Callable[[str], Principal | None] | None = None
-    """Who a request that presents no credentials at all is, by its source address (the
-    bus faces' ``bus_anonymous_role``); None: nobody, 401."""
+    anonymous: Callable[[str, str | None], Principal | None] | None = None
+    """Who a request that presents no credentials at all is, by its source address and
+    its ``Origin`` header if a browser sent one (``bus_anonymous_role`` for the bus faces,
+    ``streams_anonymous_role`` for the streams face); None: nobody, 401."""
     query_access_token: bool = False
     """Take ``?access_token=`` as a bearer token (RFC 6750 §2.3; the Gateway's clients)."""
     own_refuse: Refusal | None = None
@@ -133,7 +134,7 @@ class Gate:
         principal = await self._principal(scope, access)
         if principal is None and access.anonymous is not None and not _presents_credentials(scope):
             client = scope.get("client")
-            principal = access.anonymous(str(client[0]) if client else "")
+            principal = access.anonymous(str(client[0]) if client else "", _origin(scope))
         if principal is None:
             refusal = access.refuse(
                 401,
@@ -210,6 +211,13 @@ def _presents_credentials(scope: Scope) -> bool:
             return True
     raw = scope.get("query_string", b"")
     return any(part.startswith(_CREDENTIAL_QUERY) for part in raw.split(b"&")) if raw else False
+
+
+def _origin(scope: Scope) -> str | None:
+    for key, value in scope["headers"]:
+        if key == b"origin":
+            return str(value.decode("latin-1"))
+    return None
 
 
 def _challenge(scope: Scope) -> str:
