@@ -92,6 +92,9 @@ def test_the_filter_hides_rows(server: ServerProcess, browser: Browser) -> None:
     rows = page.locator("table.variables tbody tr")
     total = rows.count()
     assert total > 100
+    expect(page.locator("table.variables")).to_be_hidden()  # folded until asked for
+    page.get_by_text("Show every variable").click()
+    expect(page.locator("table.variables tbody tr:visible")).to_have_count(total)
     page.get_by_label("Filter").fill("sealing air")
     expect(page.locator("table.variables tbody tr:visible")).to_have_count(3)
     expect(page.locator('tr[data-variable="light0"]')).to_be_hidden()

@@ -13,7 +13,7 @@ function allVariablesTable(variables, groups) {
   const titles = new Map(groups.map((g) => [g.key, g.title]));
   const cells = new Map();
   const rows = variables.map((v) => {
-    const value = h("td", { class: "value json" }, show(v.default, v.unit));
+    const value = h("div", { class: "clip" }, show(v.default, v.unit));
     cells.set(v.name, { value, unit: v.unit });
     return h(
       "tr",
@@ -21,10 +21,26 @@ function allVariablesTable(variables, groups) {
       h("th", { scope: "row" }, h("span", {}, v.label), h("small", { class: "vendor" }, v.name)),
       h("td", {}, titles.get(v.group) || v.group || ""),
       h("td", {}, v.access),
-      value,
+      h("td", { class: "value json" }, value),
     );
   });
   const count = h("span", { class: "count", "aria-live": "polite" }, `${rows.length} variables`);
+  // Closed until asked for (or filtered): the operator's page stays short.
+  const table = h(
+    "details",
+    { class: "all-variables" },
+    h("summary", {}, "Show every variable with its value"),
+    h(
+      "div",
+      { class: "scroll" },
+      h(
+        "table",
+        { class: "variables" },
+        h("thead", {}, h("tr", {}, ["Variable", "Group", "Access", "Value"].map((t) => h("th", { scope: "col" }, t)))),
+        h("tbody", {}, rows),
+      ),
+    ),
+  );
   const filter = h("input", {
     id: "filter",
     type: "search",
@@ -37,22 +53,14 @@ function allVariablesTable(variables, groups) {
         if (!row.hidden) shown += 1;
       }
       count.textContent = `${shown} of ${rows.length} variables`;
+      if (needle) table.open = true;
     },
   });
   const node = h(
     "div",
     { "data-keep": "" },
     h("p", { class: "filter" }, h("label", { for: "filter" }, "Filter "), filter, " ", count),
-    h(
-      "div",
-      { class: "scroll" },
-      h(
-        "table",
-        { class: "variables" },
-        h("thead", {}, h("tr", {}, ["Variable", "Group", "Access", "Value"].map((t) => h("th", { scope: "col" }, t)))),
-        h("tbody", {}, rows),
-      ),
-    ),
+    table,
   );
   return {
     node,
