@@ -5,6 +5,7 @@ no enabled control and no admin page, and a phone-width page does not scroll sid
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -142,4 +143,48 @@ def test_phone_width_has_no_horizontal_scroll(
         page.locator("main section").first.wait_for()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"{route}: the page is {width} px wide on a 390 px phone"
+    page.context.close()
+
+
+def test_the_player_seeks_anywhere_in_a_segment(server: ServerProcess, browser: Browser) -> None:
+    with server.client(auth=("admin", server.admin_password)) as api:
+        assert api.post("/api", json={"record": "start"}).json() == {"record": "start"}
+        poll(
+            lambda: api.get("/data/recordings", params={"withKind": "manual"}).json()["recordings"]
+            != [],
+            "a recording is open",
+        )
+        # Long enough to span many of the player's 512 KiB reads.
+        poll(
+            lambda: api.get("/data/recordings", params={"withKind": "manual"}).json()[
+                "recordings"
+            ][0]["start"]
+            < time.time() - 4,
+            "four seconds recorded",
+        )
+        assert api.post("/api", json={"record": "stop"}).json() == {"record": "stop"}
+        poll(
+            lambda: not api.get("/data/recordings").json()["recordings"][0]["open"],
+            "the recording closed",
+        )
+        recording = api.get("/data/recordings").json()["recordings"][0]
+    assert recording["size"] > 4 * 512 * 1024
+    page = open_device(browser, server)
+    page.goto(server.url + "/#/recordings")
+    row = page.locator(f'table.recordings tr[data-recording="{recording["id"]}"]')
+    row.get_by_role("button", name="Play").click()
+    canvas = page.locator("canvas.player")
+    poll(lambda: int(canvas.get_attribute("data-frames-shown") or 0) > 0, "a frame was shown")
+    page.get_by_role("button", name="Pause").click()
+    target = round(recording["duration"] * 0.9, 2)
+    page.locator("#seek").evaluate(
+        "(input, value) => { input.value = value; input.dispatchEvent(new Event('change')); }",
+        target,
+    )
+    poll(
+        lambda: abs(float(canvas.get_attribute("data-position") or -1) - target) < 0.5,
+        "the frame at 90 % is shown",
+    )
+    # It was fetched from near its place in the file, not read from the start.
+    assert int(canvas.get_attribute("data-last-range") or 0) > recording["size"] * 0.5
     page.context.close()

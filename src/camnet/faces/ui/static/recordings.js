@@ -105,7 +105,7 @@ export async function recordingsView(session) {
 
   function play(recording) {
     if (player) player.stop();
-    player = new RecordingPlayer(`/data/recordings/${recording.id}/file`, canvas, onProgress);
+    player = new RecordingPlayer(`/data/recordings/${recording.id}/file`, canvas, onProgress, recording.duration || null);
     title.textContent = `Recording ${recording.id} (${recording.kind}), ${formatTime(recording.start)}`;
     playButton.disabled = false;
     player.play().catch((e) => toast(e.message, "error"));
