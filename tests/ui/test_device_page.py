@@ -41,7 +41,8 @@ def browser() -> Iterator[Browser]:
 
 def open_device(browser: Browser, server: ServerProcess, **options: Any) -> Page:
     user, password = options.pop("user", ("admin", server.admin_password))
-    context: BrowserContext = browser.new_context(**{"viewport": {"width": 1280, "height": 900}, **options})
+    settings = {"viewport": {"width": 1280, "height": 900}, **options}
+    context: BrowserContext = browser.new_context(**settings)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     page.goto(server.url + "/")
@@ -150,16 +151,20 @@ def test_the_player_seeks_anywhere_in_a_segment(server: ServerProcess, browser: 
     with server.client(auth=("admin", server.admin_password)) as api:
         assert api.post("/api", json={"record": "start"}).json() == {"record": "start"}
         poll(
-            lambda: api.get("/data/recordings", params={"withKind": "manual"}).json()["recordings"]
-            != [],
+            lambda: (
+                api.get("/data/recordings", params={"withKind": "manual"}).json()["recordings"]
+                != []
+            ),
             "a recording is open",
         )
         # Long enough to span many of the player's 512 KiB reads.
         poll(
-            lambda: api.get("/data/recordings", params={"withKind": "manual"}).json()[
-                "recordings"
-            ][0]["start"]
-            < time.time() - 4,
+            lambda: (
+                api.get("/data/recordings", params={"withKind": "manual"}).json()["recordings"][0][
+                    "start"
+                ]
+                < time.time() - 4
+            ),
             "four seconds recorded",
         )
         assert api.post("/api", json={"record": "stop"}).json() == {"record": "stop"}
