@@ -118,7 +118,7 @@ def main() -> None:
                 page.locator("img.live-view").wait_for()
                 shoot(page, out, "device")
                 shoot(page, out, "device-full", full_page=True)
-                page.get_by_label("Filter").fill("temperature")
+                page.get_by_label("Filter").fill("storage")
                 page.locator("table.variables").scroll_into_view_if_needed()
                 shoot(page, out, "device-filter")
                 page.get_by_label("Filter").fill("")
