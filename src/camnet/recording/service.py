@@ -89,7 +89,9 @@ class RecordingService:
         self._low: set[str] = set()
         self.backup_index = BackupIndex()
         self.preroll = Preroll(media.backup, settings.backup_preroll_seconds)
-        self._lock = asyncio.Lock()
+        self._manual_lock = asyncio.Lock()
+        self._backup_lock = asyncio.Lock()
+        """One lock per kind: a manual start never waits behind Visual Backup's retention."""
         self._picture_lock = asyncio.Lock()
         behaviour.handle(["record"], self._stage_record)
         behaviour.handle(names.NAME_VARIABLES, self._stage_name)
@@ -272,7 +274,7 @@ class RecordingService:
             self._spawn(self._report_capacity())
 
     async def _apply_record(self, state: RecordState) -> None:
-        async with self._lock:
+        async with self._manual_lock:
             if state is RecordState.STOP:
                 await self._end_run("manual")
                 return
@@ -434,7 +436,7 @@ class RecordingService:
                 storage_path(storage, file).unlink(missing_ok=True)
 
     async def _start_backup(self) -> None:
-        async with self._lock:
+        async with self._backup_lock:
             if self.backup is not None:
                 return
             storage = self.storages.get(_uuid(self._device.state["backupStorage"]))
