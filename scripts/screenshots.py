@@ -78,9 +78,9 @@ def receiver() -> ThreadingHTTPServer:
     return server
 
 
-def shoot(page: Page, out: Path, name: str) -> None:
+def shoot(page: Page, out: Path, name: str, full_page: bool = False) -> None:
     page.wait_for_timeout(1200)
-    page.screenshot(path=str(out / f"{name}.png"))
+    page.screenshot(path=str(out / f"{name}.png"), full_page=full_page)
     print(f"saved {out / name}.png")
 
 
@@ -117,6 +117,11 @@ def main() -> None:
                 page.locator("table.devices a", has_text="-C2").click()
                 page.locator("img.live-view").wait_for()
                 shoot(page, out, "device")
+                shoot(page, out, "device-full", full_page=True)
+                page.get_by_label("Filter").fill("storage")
+                page.locator("table.variables").scroll_into_view_if_needed()
+                shoot(page, out, "device-filter")
+                page.get_by_label("Filter").fill("")
                 device_url = page.url
                 page.goto(url + "/#/webhooks")
                 page.get_by_label("URL").fill(f"http://127.0.0.1:{hook_server.server_port}/hook")
@@ -145,6 +150,21 @@ def main() -> None:
                 small.goto(device_url)
                 small.locator("img.live-view").wait_for()
                 shoot(small, out, "device-phone")
+                shoot(small, out, "device-phone-full", full_page=True)
+                with httpx.Client(base_url=url, auth=("admin", PASSWORD), timeout=10) as api:
+                    api.post(
+                        "/accounts/default/users",
+                        json={"username": "watcher", "password": PASSWORD, "role": "viewer"},
+                    )
+                viewer = browser.new_context(viewport={"width": 1280, "height": 800})
+                watch = viewer.new_page()
+                watch.goto(url + "/")
+                watch.get_by_label("User").fill("watcher")
+                watch.get_by_label("Password").fill(PASSWORD)
+                watch.get_by_role("button", name="Sign in").click()
+                watch.locator("table.devices a", has_text="-C2").click()
+                watch.locator("img.live-view").wait_for()
+                shoot(watch, out, "device-viewer", full_page=True)
                 browser.close()
         finally:
             process.terminate()

@@ -47,6 +47,7 @@ def inprocess_server(data_dir: Path, **settings: Any) -> Iterator[InProcessServe
         "zmq_publish_port": 0,
         "zmq_subscribe_port": 0,
         "gateway_port": 0,
+        "backup_preroll_seconds": 0,
         **settings,
     }
     config_settings = load_settings(values, environ={})

@@ -281,6 +281,14 @@ class Settings(BaseModel):
         le=86400,
         description="length in seconds of each recorded segment (manual and Visual Backup)",
     )
+    backup_preroll_seconds: float = Field(
+        2.0,
+        ge=0,
+        le=30,
+        description="seconds of the backup stream kept in memory while Visual Backup is "
+        "off and could be started by a tag, so the first segment begins before the tag "
+        "(0: no pre-roll, and no capture while backup is off)",
+    )
     storage_quota_bytes: int | None = Field(
         None,
         ge=1,

@@ -110,7 +110,8 @@ def populate(http: httpx.Client, admin_password: str) -> tuple[dict[str, str], d
             links += [link.rsplit("/", 1)[1] for link in made.json()["data"]]
     hook = http.post("/api/v1/webhooks", json={"url": ALLOWED_HOOK}, headers=bearer)
     assert hook.status_code == 201, hook.text
-    tag = http.post("/data/tags", json={"title": "schemathesis"})
+    # At a given moment: a tag "now" would also start Visual Backup (as c2's createTag).
+    tag = http.post("/data/tags", json={"title": "schemathesis", "creationTime": time.time()})
     assert tag.status_code == 201, tag.text
     assert http.get("/api", params={"record": "start"}).json() == {"record": "start"}
     time.sleep(1.5)  # a recording of a second or so: something to page through and fetch

@@ -13,7 +13,10 @@ def test_kill_during_recording_loses_at_most_a_second(tmp_path: Path) -> None:
     server = ServerProcess(tmp_path, env={"CAMNET_SEGMENT_SECONDS": "2"}).start()
     try:
         with server.client(auth=("admin", server.admin_password)) as api:
-            created = api.post("/data/tags", json={"title": "before the crash"})
+            # At a given time: a tag "now" would also start Visual Backup (as c2's createTag).
+            created = api.post(
+                "/data/tags", json={"title": "before the crash", "creationTime": time.time()}
+            )
             assert created.status_code == 201
             assert api.get("/api", params={"record": "start"}).json() == {"record": "start"}
             time.sleep(5.2)

@@ -23,7 +23,8 @@ def test_recordings_and_tags_are_indexed_in_postgresql(pg_url: str, tmp_path: Pa
         assert api.get("/api", params={"changeVideoName": "pgcell"}).status_code == 200
         assert api.get("/api", params={"record": "start"}).json() == {"record": "start"}
         time.sleep(2.5)
-        tag = api.post("/data/tags", json={"title": "in postgres"})
+        # At a given moment: a tag "now" would also start Visual Backup (as createTag).
+        tag = api.post("/data/tags", json={"title": "in postgres", "creationTime": time.time()})
         assert tag.status_code == 201, tag.text
         assert api.get("/api", params={"record": "stop"}).json() == {"record": "stop"}
         page = wait_for(

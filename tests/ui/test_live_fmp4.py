@@ -1,4 +1,4 @@
-"""The dashboard's fMP4 live view (``static/live.js``) in Debian's Chromium: chosen per
+"""The dashboard's fMP4 live view (``static/stream_live.js``) in Debian's Chromium: chosen per
 device beside MJPEG, played through Media Source Extensions from the stream's WebSocket
 (the video's time advances, frames are decoded and show the scene), kept across reloads,
 and MJPEG where the browser cannot play H.264."""

@@ -347,9 +347,17 @@ def gallery_routes(
         _allowed(request, "recording:tags:write")
         body = validate(TagBody, await json_body(request))
         moment, title, note = tag_fields(body, service.now())
-        tag = await service.create_tag(moment, title, note)
+        if body.creationTime is None:
+            # "Now", as c2's createTag: starts Visual Backup, whose pre-roll holds the tag.
+            tag, reason = await service.tag_now(title, note)
+        else:
+            tag = await service.create_tag(moment, title, note)
+            reason = await service.coverage(moment)
+        answer: dict[str, Any] = {**tag.to_json(), "inRecording": reason is None}
+        if reason is not None:
+            answer["reason"] = reason
         return json_response(
-            tag.to_json(), 201, {"Location": f"/data/tags/{tag.id}", "ETag": f'"{tag.version}"'}
+            answer, 201, {"Location": f"/data/tags/{tag.id}", "ETag": f'"{tag.version}"'}
         )
 
     async def get_tag(request: Request) -> Response:

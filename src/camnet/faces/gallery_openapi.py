@@ -63,6 +63,13 @@ class Tag(BaseModel):
     version: int
 
 
+class CreatedTag(Tag):
+    """A new tag, and whether a recording holds its moment (``reason``: why not)."""
+
+    inRecording: bool
+    reason: str | None = None
+
+
 class ListMeta(BaseModel):
     model_config = _STRICT
     page: int
@@ -91,6 +98,7 @@ def gallery_part() -> Part:
     meta = part.model(ListMeta, mode="serialization")
     recording = part.model(Recording, mode="serialization")
     tag = part.model(Tag, mode="serialization")
+    created_tag = part.model(CreatedTag, mode="serialization")
     items = {
         "recordings": _projected(part, "RecordingFields", Recording, RECORDING_FIELDS),
         "tags": _projected(part, "TagFields", Tag, TAG_FIELDS),
@@ -217,7 +225,7 @@ def gallery_part() -> Part:
             "data_tag_create",
             TAG,
             "Tag a moment",
-            {"201": answer("created (ETag: its version)", tag), **fails(written)},
+            {"201": answer("created (ETag: its version)", created_tag), **fails(written)},
             body=body,
         ),
     )

@@ -22,6 +22,7 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    or_,
     select,
     update,
 )
@@ -190,6 +191,15 @@ def get_recording(connection: Connection, recording_id: int) -> Recording | None
 def open_segments(connection: Connection) -> list[Recording]:
     rows = connection.execute(select(*_recording_columns()).where(r.c.open.is_(True))).all()
     return [_recording(row) for row in rows]
+
+
+def covering(connection: Connection, when: float) -> bool:
+    """Whether a recording holds the moment ``when`` (one being written: from its start)."""
+    held = or_(
+        and_(r.c.start <= when, r.c.end >= when),
+        and_(r.c.open.is_(True), r.c.start <= when),
+    )
+    return connection.execute(select(r.c.id).where(held).limit(1)).first() is not None
 
 
 def recordings_on(connection: Connection, storage: str) -> list[Recording]:

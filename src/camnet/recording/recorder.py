@@ -15,7 +15,8 @@ import asyncio
 import contextlib
 import errno
 import logging
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +24,9 @@ from typing import Final, TypeVar
 
 from camnet.clock import Clock
 from camnet.events import Event, EventJournal, EventKind, StoredEvent, append_event
-from camnet.media.hub import EncodedFrame, HubStopped, StreamHub
+from camnet.media.hub import HubStopped, StreamHub
 from camnet.recording import capacity, index
+from camnet.recording.preroll import PrerollFrame
 from camnet.recording.segments import SegmentWriter
 from camnet.recording.storages import Storage
 from camnet.store.database import Database
@@ -75,6 +77,7 @@ class RecordingRun:
         on_split: Callable[[], Awaitable[float | None]] | None = None,
         on_closed: Callable[[index.Recording], None] | None = None,
         on_indexed: Callable[[index.Recording], None] | None = None,
+        preroll: Callable[[], Sequence[PrerollFrame]] | None = None,
     ) -> None:
         self.config = config
         self.paused = False
@@ -86,6 +89,8 @@ class RecordingRun:
         self._on_closed = on_closed
         self._on_indexed = on_indexed
         """Called on the database thread once a closed segment's row is committed."""
+        self._preroll = preroll
+        """Takes the pre-roll's frames once the run consumes the hub (Visual Backup)."""
         self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"camnet-rec-{config.kind}")
         self._current: _Open | None = None
         self._written = 0
@@ -107,13 +112,17 @@ class RecordingRun:
         """Record until cancelled; raises StorageFailure when the storage gives out."""
         try:
             async with self._hub.consuming():
-                sequence = -1
+                sequence = await self._write_preroll()
                 while True:
                     frame = await self._hub.newer_than(sequence)
                     sequence = frame.sequence
                     if self.paused:
                         continue
-                    await self._write(frame)
+                    config = self._hub.config
+                    settings = capacity.Settings(
+                        config.width, config.height, config.fps, config.quality
+                    )
+                    await self._write(frame.jpeg, frame.captured, settings)
         except HubStopped:
             pass
         finally:
@@ -121,13 +130,24 @@ class RecordingRun:
                 await asyncio.shield(self._close_current())
             self._executor.shutdown(wait=False)
 
-    async def _write(self, frame: EncodedFrame) -> None:
-        config = self._hub.config
-        settings = capacity.Settings(config.width, config.height, config.fps, config.quality)
+    async def _write_preroll(self) -> int:
+        """Write the pre-roll's frames first; the sequence to go on after (-1: none).
+
+        Their capture times are before the run's start, so the segment times are
+        anchored to the clock now rather than to the first frame written."""
+        frames = self._preroll() if self._preroll is not None else []
+        if not frames:
+            return -1
+        self._anchor = (self._clock.now(), time.monotonic())
+        for frame in frames:
+            await self._write(frame.jpeg, frame.captured, frame.settings)
+        return frames[-1].sequence
+
+    async def _write(self, jpeg: bytes, captured: float, settings: capacity.Settings) -> None:
         current = self._current
         if current is not None and (
             current.settings != settings
-            or frame.captured - current.start_moment >= self.config.segment_seconds
+            or captured - current.start_moment >= self.config.segment_seconds
         ):
             await self._close_current()
             if self._on_split is not None:
@@ -137,15 +157,15 @@ class RecordingRun:
                     self._written = 0
             current = None
         if current is None:
-            current = await self._open(settings, frame.captured)
-        if self._written + len(frame.jpeg) > self._budget:
+            current = await self._open(settings, captured)
+        if self._written + len(jpeg) > self._budget:
             raise StorageFailure("full", f"storage {self.config.storage.uuid} is full")
         writer = current.writer
         try:
-            await self._off_loop(lambda: writer.write(frame.jpeg, frame.captured))
+            await self._off_loop(lambda: writer.write(jpeg, captured))
         except OSError as exc:
             raise _failure(exc, self.config.storage) from None
-        self._written += len(frame.jpeg)
+        self._written += len(jpeg)
 
     async def _open(self, settings: capacity.Settings, moment: float) -> _Open:
         storage = self.config.storage

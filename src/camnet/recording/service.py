@@ -27,6 +27,7 @@ from camnet.events import Event, EventJournal, EventKind, append_event, record_e
 from camnet.media.service import MediaService
 from camnet.recording import capacity, index, names, retention, tags
 from camnet.recording.backup_index import BackupIndex
+from camnet.recording.preroll import Preroll
 from camnet.recording.recorder import RecordingRun, RunConfig, StorageFailure, storage_path
 from camnet.recording.segments import probe
 from camnet.recording.state_machine import IllegalTransition, RecordState, transition
@@ -87,7 +88,10 @@ class RecordingService:
         self._scanner_task: asyncio.Task[None] | None = None
         self._low: set[str] = set()
         self.backup_index = BackupIndex()
-        self._lock = asyncio.Lock()
+        self.preroll = Preroll(media.backup, settings.backup_preroll_seconds)
+        self._manual_lock = asyncio.Lock()
+        self._backup_lock = asyncio.Lock()
+        """One lock per kind: a manual start never waits behind Visual Backup's retention."""
         self._picture_lock = asyncio.Lock()
         behaviour.handle(["record"], self._stage_record)
         behaviour.handle(names.NAME_VARIABLES, self._stage_name)
@@ -124,6 +128,7 @@ class RecordingService:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        await self.preroll.stop()
         for kind in list(self._runs):
             await self._end_run(kind)
 
@@ -169,6 +174,14 @@ class RecordingService:
                     if run is not None and run.config.storage.uuid == uuid:
                         await self._fail(kind, StorageFailure("removed", f"storage {uuid} gone"))
         await self._report_capacity()
+        self._want_preroll()
+
+    def _want_preroll(self) -> None:
+        """The pre-roll runs while backup is off and a tag could start it."""
+        state = self._device.state
+        storage = self.storages.get(_uuid(state["backupStorage"]))
+        off = not state["backupActive"] and self.backup is None
+        self.preroll.want(off and storage is not None and storage.available)
 
     async def _scan_loop(self) -> None:
         while True:
@@ -229,8 +242,15 @@ class RecordingService:
         if moment is None and not staging["backupActive"]:
             if _available(staging["backupStorage"]):
                 staging.set("backupActive", True)
+                reason = self.preroll.hold()
+                if reason is not None:
+                    staging.notify("createTag", f"the tag is in no recording: {reason}")
             else:
-                staging.notify("createTag", "no backup storage is available; Visual Backup is off")
+                staging.notify(
+                    "createTag",
+                    "no backup storage is available; Visual Backup is off, so no recording "
+                    "holds the tag",
+                )
         when = self._clock.now() if moment is None else moment
         self._spawn(self.create_tag(when, title, note))
 
@@ -247,12 +267,14 @@ class RecordingService:
         if name == "record":
             self._spawn(self._apply_record(RecordState(str(envelope.message.value))))
         elif name == "backupActive":
-            self._spawn(self._start_backup() if envelope.message.value else self._end_run("backup"))
+            if envelope.message.value:
+                self.preroll.hold()  # a direct start begins with the pre-roll too
+            self._spawn(self._start_backup() if envelope.message.value else self._backup_off())
         elif name in ("backupUseCompleteSpace", "backupMaximumRecordingTimeCapacity"):
             self._spawn(self._report_capacity())
 
     async def _apply_record(self, state: RecordState) -> None:
-        async with self._lock:
+        async with self._manual_lock:
             if state is RecordState.STOP:
                 await self._end_run("manual")
                 return
@@ -282,7 +304,9 @@ class RecordingService:
                 )
             self.manual.paused = state is RecordState.PAUSE
 
-    def _begin(self, kind: str, config: RunConfig, hub: Any, on_split: Any) -> RecordingRun:
+    def _begin(
+        self, kind: str, config: RunConfig, hub: Any, on_split: Any, preroll: Any = None
+    ) -> RecordingRun:
         run = RecordingRun(
             config,
             hub,
@@ -291,6 +315,7 @@ class RecordingService:
             self._clock,
             on_split=on_split,
             on_indexed=self._indexed,
+            preroll=preroll,
         )
         task = asyncio.create_task(self._supervise(kind, run), name=f"camnet-record-{kind}")
         self._runs[kind] = task
@@ -347,7 +372,13 @@ class RecordingService:
         else:
             await self._set_backup_off(f"Visual Backup stopped: {failure.detail}")
 
+    async def _backup_off(self) -> None:
+        await self._end_run("backup")
+        self.preroll.release()
+        self._want_preroll()
+
     async def _set_backup_off(self, message: str) -> None:
+        self.preroll.release()
         variable = self._device.schema["backupActive"]
         await self._device.execute([Write(variable, False)])
         await self._device.notify("backupActive", message)
@@ -405,7 +436,7 @@ class RecordingService:
                 storage_path(storage, file).unlink(missing_ok=True)
 
     async def _start_backup(self) -> None:
-        async with self._lock:
+        async with self._backup_lock:
             if self.backup is not None:
                 return
             storage = self.storages.get(_uuid(self._device.state["backupStorage"]))
@@ -439,6 +470,7 @@ class RecordingService:
                 ),
                 self._media.backup,
                 split,
+                self.preroll.take,
             )
         await self._report_capacity()
 
@@ -520,6 +552,25 @@ class RecordingService:
 
     def now(self) -> float:
         return self._clock.now()
+
+    async def tag_now(self, title: str, note: str) -> tuple[index.Tag, str | None]:
+        """A tag at this moment, as ``createTag`` without ``creationTime``: it starts Visual
+        Backup when off. Also says why no recording will hold it, when none will."""
+        when = self._clock.now()
+        reason: str | None = None
+        if not self._device.state["backupActive"]:
+            reason = self.preroll.hold()
+            variable = self._device.schema["backupActive"]
+            if not (await self._device.execute([Write(variable, True)]))["backupActive"]:
+                self.preroll.release()
+                reason = "no backup storage is available; Visual Backup is off"
+        return await self.create_tag(when, title, note), reason
+
+    async def coverage(self, when: float) -> str | None:
+        """None when a recording (closed, or being written) holds ``when``; else why not."""
+        if await self._database.run(self._read, index.covering, when):
+            return None
+        return "no recording holds this moment"
 
     async def change_tag(
         self, tag: index.Tag, when: float, title: str, note: str

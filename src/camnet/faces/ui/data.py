@@ -24,6 +24,7 @@ from camnet.devices.device import Device
 from camnet.devices.history import ReadingHistory
 from camnet.faces.identity.errors import ApiError
 from camnet.faces.identity.resources import caller
+from camnet.faces.ui.groups import annotate, group_titles
 from camnet.faces.ui.headers import NO_STORE, with_security
 from camnet.identity.permissions import DEFAULT_ACCOUNT
 
@@ -77,7 +78,8 @@ def data_routes(
         name = str(request.path_params["name"])
         for device in devices:
             if device.name == name:
-                return _json({"device": name, "variables": _finite(device.schema.describe())})
+                described = annotate(_finite(device.schema.describe()))
+                return _json({"device": name, "variables": described, "groups": group_titles()})
         raise ApiError(404, f"device {name!r} not found on this node")
 
     async def readings(request: Request) -> Response:

@@ -3,9 +3,9 @@ its sign-in (``/ui/session``) and the data it reads (``/ui/api/…``)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from camnet.faces.identity.errors import HouseError
 from camnet.faces.identity.openapi import Grant
@@ -26,6 +26,20 @@ TAG = "dashboard"
 _STRICT = ConfigDict(extra="forbid")
 
 
+class Abilities(BaseModel):
+    """What the page may offer (``faces/ui/abilities.py``); the server checks anyway."""
+
+    model_config = _STRICT
+    stateWrite: Literal["*"] | list[str] = Field(
+        description='"*": every c2 variable, else the c2 variables it may write'
+    )
+    record: bool
+    tag: bool
+    streams: bool
+    webhooks: bool
+    administer: bool
+
+
 class SignedIn(BaseModel):
     """Who holds the dashboard session, and the CSRF value its requests carry."""
 
@@ -36,6 +50,7 @@ class SignedIn(BaseModel):
     csrf: str
     administrator: bool
     permissions: list[Grant]
+    may: Abilities
 
 
 class DeviceSummary(BaseModel):
@@ -78,6 +93,9 @@ def _variable() -> Schema:
         "unit": text,
         "shape": {"type": "object", "additionalProperties": text},
         "writeType": text,
+        "group": text,
+        "label": text,
+        "reading": {"type": "boolean"},
     }
     required = ["name", "type", "access", "description", "default", "persisted", "relative"]
     return {
@@ -172,8 +190,18 @@ def ui_part() -> Part:
                 "type": "array",
                 "items": part.schema("VariableDescription", _variable()),
             },
+            "groups": {
+                "type": "array",
+                "description": "the dashboard's groups in page order (faces/ui/groups.py)",
+                "items": {
+                    "type": "object",
+                    "properties": {"key": {"type": "string"}, "title": {"type": "string"}},
+                    "required": ["key", "title"],
+                    "additionalProperties": False,
+                },
+            },
         },
-        "required": ["device", "variables"],
+        "required": ["device", "variables", "groups"],
         "additionalProperties": False,
     }
     part.add(

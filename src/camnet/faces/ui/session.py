@@ -26,6 +26,7 @@ from starlette.routing import Route
 from camnet.faces.identity.errors import ApiError
 from camnet.faces.identity.oauth import OAuthContext
 from camnet.faces.identity.resources import caller
+from camnet.faces.ui.abilities import abilities
 from camnet.faces.ui.headers import NO_STORE, with_security
 from camnet.identity.browser import COOKIE_NAME, cookie_token, csrf_value
 from camnet.identity.permissions import Principal
@@ -102,6 +103,7 @@ def _who(principal: Principal, token: str) -> dict[str, Any]:
         "csrf": csrf_value(token),
         "administrator": principal.may(account, "identity:users:write"),
         "permissions": principal.permissions.as_json(),
+        "may": abilities(principal),
     }
 
 

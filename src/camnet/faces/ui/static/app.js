@@ -16,11 +16,31 @@ let cleanup = null;
 const routes = [
   [/^#\/devices$/, () => devicesView()],
   [/^#\/device\/(.+)$/, (m) => deviceView(decodeURIComponent(m[1]), session)],
-  [/^#\/recordings$/, () => recordingsView()],
+  [/^#\/recordings$/, () => recordingsView(session)],
   [/^#\/plots$/, () => plotsView()],
-  [/^#\/webhooks$/, () => webhooksView()],
-  [/^#\/admin$/, () => adminView(session)],
+  [/^#\/webhooks$/, () => webhooksView(session)],
+  [/^#\/admin$/, () => (may("administer") ? adminView(session) : refused())],
 ];
+
+// What the signed-in principal may do (GET /ui/session "may"); the server checks anyway.
+function may(ability) {
+  return Boolean(session && session.may && session.may[ability]);
+}
+
+// The admin page is not linked for others, and typed in it refuses and goes back.
+function refused() {
+  setTimeout(() => {
+    if (location.hash === "#/admin") location.replace("#/devices");
+  }, 1500);
+  return {
+    node: h(
+      "section",
+      { class: "card", role: "alert", "data-refused": "admin" },
+      h("h1", {}, "Not available"),
+      h("p", {}, "Users and keys are managed by administrators. Taking you back to the devices…"),
+    ),
+  };
+}
 
 function signInForm(message) {
   const error = h("p", { class: "error", role: "alert" }, message || "");
@@ -65,7 +85,8 @@ function signedIn(who) {
   setCsrf(who.csrf);
   header.hidden = false;
   header.querySelector(".who").textContent = `${who.user} (${who.role})`;
-  header.querySelector("[data-admin]").hidden = !who.administrator;
+  const admin = header.querySelector("[data-admin]");
+  admin.hidden = !(who.may ? who.may.administer : who.administrator);
 }
 
 function showSignIn(message) {

@@ -1,7 +1,10 @@
-// Controls generated from a device's state schema (GET /ui/api/devices/{name}/schema):
-// a writable number with a range is a slider with that range, a writable bool a toggle,
-// an enum a picker, a writable string a text field; everything readable is shown and
-// kept current by the caller through update(name, value).
+// Controls generated from a device's state schema (GET /ui/api/devices/{name}/schema).
+// Each variable's widget follows from its declaration, never from its name:
+//   bool rw → switch; bool write-only → "Trigger" button; enum → picker;
+//   number with a range of at most 1000 steps → slider; larger ranges (ports, hours)
+//   and unbounded ints → number field; string → text field; a JSON value written as a
+//   string (the storages: a uuid) → text field showing its uuid; other JSON → its value.
+// A principal that may not write a variable gets the same widget, disabled.
 import { h } from "./dom.js";
 
 function stepOf(variable) {
@@ -11,126 +14,122 @@ function stepOf(variable) {
   return span <= 2 ? 0.01 : span <= 200 ? 0.1 : 1;
 }
 
-function show(value) {
+// A value as a person reads it: numbers with their unit, JSON compact (never one
+// character per line: the CSS wraps it at commas and spaces like text).
+export function show(value, unit) {
   if (value === undefined) return "–";
   if (value === null) return "null";
-  if (typeof value === "object") return JSON.stringify(value);
+  if (typeof value === "object") return JSON.stringify(value, null, 1).replace(/\n\s*/g, " ");
+  if (typeof value === "number" && unit) return `${value} ${unit}`;
   return String(value);
 }
 
-function inputId(prefix, name) {
+export function inputId(prefix, name) {
   return `${prefix}-${name}`.replace(/[^A-Za-z0-9_-]/g, "_");
 }
 
-// write(name, value) applies a change; it returns a promise that rejects with a message.
-export function buildControls(variables, write, prefix = "v") {
+function sliderRange(v) {
+  return (v.type === "int" || v.type === "float") && v.range && !v.relative &&
+    v.range[0] !== null && v.range[1] !== null &&
+    (v.type === "float" || v.range[1] - v.range[0] <= 1000);
+}
+
+// One widget: {control, set(value)}; submit(value) writes.
+function widget(v, id, submit) {
+  const readable = v.access.includes("r");
+  if (v.type === "bool" && !readable) {
+    return { control: h("button", { id, type: "button", onclick: () => submit(true) }, "Trigger"), set() {} };
+  }
+  if (v.type === "bool") {
+    const control = h("input", { id, type: "checkbox", role: "switch", onchange: (e) => submit(e.target.checked) });
+    return { control, set: (value) => { control.checked = Boolean(value); } };
+  }
+  if (sliderRange(v)) {
+    const out = h("output", { for: id, class: "value" }, show(v.default, v.unit));
+    const input = h("input", {
+      id, type: "range", min: v.range[0], max: v.range[1], step: stepOf(v), value: v.default ?? v.range[0],
+      oninput: (e) => { out.textContent = show(Number(e.target.value), v.unit); },
+      onchange: (e) => submit(v.type === "int" ? parseInt(e.target.value, 10) : parseFloat(e.target.value)),
+    });
+    return {
+      control: h("span", { class: "slider" }, input, out),
+      set: (value) => {
+        if (!input.matches(":active")) input.value = value;
+        out.textContent = show(value, v.unit);
+      },
+    };
+  }
+  if (v.type === "enum") {
+    const control = h("select", { id, onchange: (e) => submit(v.options.find((o) => String(o) === e.target.value)) },
+      v.options.map((option) => h("option", { value: String(option) }, String(option))));
+    return { control, set: (value) => { control.value = String(value); } };
+  }
+  const numeric = v.type === "int" || v.type === "float";
+  if (numeric || v.type === "string" || v.writeType === "string") {
+    const attrs = numeric
+      ? { type: "number", min: v.range?.[0] ?? undefined, max: v.range?.[1] ?? undefined, step: v.type === "int" ? 1 : "any", inputmode: "numeric" }
+      : { type: "text", maxlength: 255 };
+    const input = h("input", { id, ...attrs });
+    const control = h("form", {
+      class: "inline",
+      onsubmit: (e) => {
+        e.preventDefault();
+        submit(v.type === "int" ? parseInt(input.value, 10) : v.type === "float" ? parseFloat(input.value) : input.value);
+      },
+    }, input, h("button", { type: "submit" }, "Set"));
+    const set = (value) => {
+      if (document.activeElement === input) return;
+      input.value = value && typeof value === "object" ? value.uuid ?? "" : value ?? "";
+    };
+    return { control, set };
+  }
+  const control = h("output", { id, class: "value json" }, show(v.default));
+  return { control, set: (value) => { control.textContent = show(value); } };
+}
+
+// write(name, value) applies a change (a promise that rejects with a message);
+// canWrite(name) says whether the principal may (else the widget is disabled).
+export function buildControls(variables, write, prefix = "v", canWrite = () => true) {
   const rows = new Map();
   const list = h("div", { class: "controls" });
   for (const v of variables) {
-    const readable = v.access.includes("r");
-    const writable = v.access.includes("w");
     const id = inputId(prefix, v.name);
-    const unit = v.unit ? ` (${v.unit})` : "";
-    const label = h("label", { for: id, title: v.description }, v.name + unit);
-    let control = null;
-    let set = () => {};
+    const writable = v.access.includes("w");
+    let row = null;
     const submit = async (value) => {
       try {
         await write(v.name, value);
         row.classList.remove("failed");
+        row.querySelector(".problem").textContent = "";
       } catch (e) {
         row.classList.add("failed");
         row.querySelector(".problem").textContent = e.message || String(e);
       }
     };
-    if (writable && v.type === "bool" && !readable) {
-      control = h("button", { id, type: "button", onclick: () => submit(true) }, "Trigger");
-    } else if (writable && v.type === "bool") {
-      control = h("input", { id, type: "checkbox", role: "switch", onchange: (e) => submit(e.target.checked) });
-      set = (value) => {
-        control.checked = Boolean(value);
-      };
-    } else if (writable && (v.type === "int" || v.type === "float") && v.range && !v.relative &&
-      v.range[0] !== null && v.range[1] !== null) {
-      const out = h("output", { for: id, class: "value" }, show(v.default));
-      control = h(
-        "span",
-        { class: "slider" },
-        h("input", {
-          id,
-          type: "range",
-          min: v.range[0],
-          max: v.range[1],
-          step: stepOf(v),
-          value: v.default ?? v.range[0],
-          "aria-describedby": `${id}-desc`,
-          oninput: (e) => {
-            out.textContent = e.target.value;
-          },
-          onchange: (e) => submit(v.type === "int" ? parseInt(e.target.value, 10) : parseFloat(e.target.value)),
-        }),
-        out,
-      );
-      set = (value) => {
-        const input = control.querySelector("input");
-        if (!input.matches(":active")) input.value = value;
-        out.textContent = show(value);
-      };
-    } else if (writable && v.type === "int" && v.relative) {
-      const out = h("output", { class: "value", id: `${id}-value` }, "–");
-      control = h(
-        "span",
-        { class: "stepper" },
-        h("button", { id, type: "button", "aria-label": `${v.name} down`, onclick: () => submit(-1) }, "−"),
-        out,
-        h("button", { type: "button", "aria-label": `${v.name} up`, onclick: () => submit(1) }, "+"),
-      );
-      set = (value) => {
-        out.textContent = show(value);
-      };
-    } else if (writable && v.type === "enum") {
-      control = h(
-        "select",
-        { id, onchange: (e) => submit(e.target.value) },
-        v.options.map((option) => h("option", { value: String(option) }, String(option))),
-      );
-      set = (value) => {
-        control.value = String(value);
-      };
-    } else if (writable && (v.type === "string" || (v.type === "int" && !v.range))) {
-      const input = h("input", { id, type: v.type === "int" ? "number" : "text", maxlength: 255 });
-      control = h(
-        "form",
-        {
-          class: "inline",
-          onsubmit: (e) => {
-            e.preventDefault();
-            submit(v.type === "int" ? parseInt(input.value, 10) : input.value);
-          },
-        },
-        input,
-        h("button", { type: "submit" }, "Set"),
-      );
-      set = (value) => {
-        if (document.activeElement !== input) input.value = value ?? "";
-      };
-    } else if (readable) {
-      control = h("output", { id, class: "value" }, show(v.default));
-      set = (value) => {
-        control.textContent = show(value);
-      };
+    let made;
+    if (writable) {
+      made = widget(v, id, submit);
     } else {
-      continue; // a write-only structured value (a command object): not a control
+      const out = h("output", { id, class: `value${v.type === "json" ? " json" : ""}` }, show(v.default, v.unit));
+      made = { control: out, set: (value) => { out.textContent = show(value, v.unit); } };
     }
-    const row = h(
+    const allowed = writable && canWrite(v.name);
+    if (writable && !allowed) {
+      for (const c of [made.control, ...made.control.querySelectorAll("input, select, button")]) c.disabled = true;
+    }
+    row = h(
       "div",
-      { class: "control", dataset: { name: v.name, type: v.type } },
-      label,
-      control,
-      h("small", { id: `${id}-desc`, class: "description" }, v.description),
+      { class: `control${writable && !allowed ? " read-only" : ""}`, dataset: { name: v.name, type: v.type } },
+      h(
+        "div",
+        { class: "control-label" },
+        h("label", { for: id, title: v.description }, (v.label || v.name) + (v.unit && !writable ? "" : v.unit ? ` (${v.unit})` : "")),
+        h("small", { class: "vendor" }, v.name),
+      ),
+      h("div", { class: "control-input" }, made.control),
       h("small", { class: "problem", role: "alert" }),
     );
-    rows.set(v.name, set);
+    rows.set(v.name, made.set);
     list.append(row);
   }
   return {

@@ -2,8 +2,9 @@
 // one device: live view(s) beside the controls generated from its schema.
 import { get, post } from "./api.js";
 import { buildControls } from "./controls.js";
-import { h, section, toast } from "./dom.js";
-import { liveView, videoModeSelect } from "./live.js";
+import { controlUnitView } from "./device.js";
+import { h, lockControls, section } from "./dom.js";
+import { liveView, videoModeSelect } from "./stream_live.js";
 
 export async function devicesView() {
   const [fleet, local] = await Promise.all([
@@ -41,85 +42,18 @@ export async function devicesView() {
   return { node: section("Devices", h("div", { class: "scroll" }, table)) };
 }
 
-export async function deviceView(name, _session) {
+export async function deviceView(name, session) {
   const devices = await get("/ui/api/devices");
   const device = devices.find((d) => d.name === name);
   if (!device) throw new Error(`${name} is not served by this node`);
   const schema = await get(`/ui/api/devices/${encodeURIComponent(name)}/schema`);
-  return device.kind === "stereo" ? stereoView(name, schema.variables) : controlUnitView(name, schema.variables);
+  return device.kind === "stereo"
+    ? stereoView(name, schema.variables, session)
+    : controlUnitView(name, schema.variables, schema.groups || [], session);
 }
 
-function liveImage(src, label) {
-  return h("figure", { class: "live" }, h("img", { src, alt: label, class: "live-view" }), h("figcaption", {}, label));
-}
-
-function filterBox(container) {
-  return h(
-    "p",
-    {},
-    h("label", { for: "filter" }, "Filter "),
-    h("input", {
-      id: "filter",
-      type: "search",
-      placeholder: "name or description",
-      oninput: (e) => {
-        const needle = e.target.value.toLowerCase();
-        for (const row of container.querySelectorAll(".control")) {
-          row.hidden = needle && !row.textContent.toLowerCase().includes(needle);
-        }
-      },
-    }),
-  );
-}
-
-function controlUnitView(name, variables) {
-  const writable = variables.filter((v) => v.access.includes("w"));
-  const readOnly = variables.filter((v) => !v.access.includes("w"));
-  const write = async (variable, value) => {
-    await post("/api", { [variable]: value });
-  };
-  const controls = buildControls(writable, write, "set");
-  const readings = buildControls(readOnly, write, "read");
-  const status = h("span", { class: "badge off", "aria-live": "polite" }, "connecting");
-  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  const socket = new WebSocket(`${scheme}//${location.host}/api`);
-  socket.addEventListener("open", () => {
-    status.textContent = "live";
-    status.className = "badge on";
-  });
-  socket.addEventListener("close", () => {
-    status.textContent = "disconnected";
-    status.className = "badge off";
-  });
-  socket.addEventListener("message", (event) => {
-    const values = JSON.parse(event.data);
-    if (values.error) {
-      toast(values.error.message || "error", "error");
-      return;
-    }
-    controls.update(values);
-    readings.update(values);
-  });
-  const panel = h("div", { class: "device-panels" });
-  const image = liveImage("/camera.mjpeg", `Live view of ${name}`);
-  const snapshot = h("a", { href: "/camera.jpeg", download: "camera.jpeg", class: "button" }, "Download a still");
-  panel.append(
-    section("Live view", image, h("p", {}, snapshot)),
-    section("Controls", h("p", {}, "State: ", status), filterBox(controls.node), controls.node),
-    section("Readings", readings.node),
-  );
-  const node = h("div", {}, h("h1", {}, name), panel);
-  return {
-    node,
-    cleanup() {
-      socket.close();
-      // An <img> keeps its MJPEG connection until its source goes.
-      image.querySelector("img").removeAttribute("src");
-    },
-  };
-}
-
-function stereoView(name, variables) {
+function stereoView(name, variables, session) {
+  const allowed = Boolean(session && session.may && session.may.streams);
   const mxid = variables.length ? name.slice(name.indexOf("Stereo") + "Stereo".length) : name;
   const base = `/cameras/${encodeURIComponent(mxid)}/streams`;
   const byName = new Map(variables.map((v) => [v.name, v]));
@@ -145,6 +79,7 @@ function stereoView(name, variables) {
             { class: "live inactive" },
             h("button", {
               type: "button",
+              disabled: !allowed,
               onclick: async () => {
                 await post(`${base}/${stream.name}/`);
                 await loadStreams();
@@ -178,9 +113,10 @@ function stereoView(name, variables) {
       const answer = await post(`${base}/${stream}/control`, body);
       current.update(flatten(answer));
     };
-    current = buildControls(fields, write, `${stream}`);
+    current = buildControls(fields, write, `${stream}`, () => allowed);
     current.update(flatten(values));
     controlsBox.replaceChildren(current.node);
+    if (!allowed) lockControls(controlsBox, "Read-only: you may watch but not change this camera.");
     timer = setInterval(async () => {
       try {
         current.update(flatten(await get(`${base}/${stream}/control`)));

@@ -51,3 +51,14 @@ export function formatTime(seconds) {
 export function section(title, ...children) {
   return h("section", { class: "card", "aria-label": title }, h("h2", {}, title), ...children);
 }
+
+// Read-only for a principal that may not change what `node` holds: every form control
+// inside is disabled (those marked data-keep stay: filters, players) and a note says why.
+export function lockControls(node, why) {
+  for (const control of node.querySelectorAll("input, select, button, textarea")) {
+    if (control.closest("[data-keep]")) continue;
+    control.disabled = true;
+  }
+  if (why) node.prepend(h("p", { class: "read-only-note" }, why));
+  return node;
+}

@@ -74,7 +74,9 @@ function timeline(recordings, tags) {
   return svg("svg", { viewBox: "0 0 600 64", class: "timeline", role: "img", "aria-label": "Timeline of recordings (bars) and tags (dots)" }, ...children);
 }
 
-export async function recordingsView() {
+export async function recordingsView(session) {
+  const may = (session && session.may) || {};
+  const canRecord = may.stateWrite === "*" || (Array.isArray(may.stateWrite) && may.stateWrite.includes("record"));
   const [state, listing, tagListing] = await Promise.all([
     get("/api"),
     get("/data/recordings?perPage=50&sort=-start"),
@@ -103,7 +105,7 @@ export async function recordingsView() {
 
   function play(recording) {
     if (player) player.stop();
-    player = new RecordingPlayer(`/data/recordings/${recording.id}/file`, canvas, onProgress);
+    player = new RecordingPlayer(`/data/recordings/${recording.id}/file`, canvas, onProgress, recording.duration || null);
     title.textContent = `Recording ${recording.id} (${recording.kind}), ${formatTime(recording.start)}`;
     playButton.disabled = false;
     player.play().catch((e) => toast(e.message, "error"));
@@ -123,7 +125,7 @@ export async function recordingsView() {
   }
 
   const rows = recordings.map((r) => {
-    const input = h("input", { type: "text", placeholder: "tag title", "aria-label": `Tag title for recording ${r.id}`, maxlength: 255 });
+    const input = h("input", { type: "text", disabled: !may.tag, placeholder: "tag title", "aria-label": `Tag title for recording ${r.id}`, maxlength: 255 });
     return h(
       "tr",
       { dataset: { recording: r.id } },
@@ -142,7 +144,7 @@ export async function recordingsView() {
           "form",
           { class: "inline", onsubmit: (e) => { e.preventDefault(); tag(r, input); } },
           input,
-          h("button", { type: "submit" }, "Tag"),
+          h("button", { type: "submit", disabled: !may.tag }, "Tag"),
         ),
       ),
     );
@@ -154,6 +156,7 @@ export async function recordingsView() {
       `${t.title || "(untitled)"} — ${formatTime(t.creationTime)} `,
       h("button", {
         type: "button",
+        disabled: !may.tag,
         "aria-label": `Remove tag ${t.title || t.id}`,
         onclick: async () => {
           try {
@@ -170,9 +173,9 @@ export async function recordingsView() {
   const recordButtons = h(
     "p",
     {},
-    h("button", { type: "button", onclick: () => setRecord("start") }, "Start recording"),
+    h("button", { type: "button", disabled: !canRecord, onclick: () => setRecord("start") }, "Start recording"),
     " ",
-    h("button", { type: "button", onclick: () => setRecord("stop") }, "Stop recording"),
+    h("button", { type: "button", disabled: !canRecord, onclick: () => setRecord("stop") }, "Stop recording"),
     " ",
     h("button", { type: "button", onclick: () => window.dispatchEvent(new HashChangeEvent("hashchange")) }, "Refresh"),
   );

@@ -1,6 +1,6 @@
 // Webhooks (fleet API) with their delivery log.
 import { del, get, post } from "./api.js";
-import { h, section, toast } from "./dom.js";
+import { h, lockControls, section, toast } from "./dom.js";
 
 const EVENTS = ["state", "online", "image", "tag", "recording", "storage"];
 
@@ -33,7 +33,8 @@ async function deliveries(hook, box) {
   );
 }
 
-export async function webhooksView() {
+export async function webhooksView(session) {
+  const allowed = Boolean(session && session.may && session.may.webhooks);
   const hooks = (await get("/api/v1/webhooks")).data || [];
   const secretBox = h("p", { class: "secret", "aria-live": "polite" });
   const form = h(
@@ -56,14 +57,15 @@ export async function webhooksView() {
         actions: data.getAll("events").join(","),
       });
       secretBox.textContent = `Created. Signing secret (shown once): ${answer.data.secret}`;
-      list.prepend(card(answer.data));
+      list.prepend(card(answer.data, allowed));
     } catch (e) {
       const problems = e.body && Array.isArray(e.body.error) && e.body.error.length ? e.body.error.join("; ") : e.message;
       toast(problems, "error");
       secretBox.textContent = problems;
     }
   });
-  const list = h("div", { class: "hooks" }, hooks.map(card));
+  const list = h("div", { class: "hooks" }, hooks.map((hook) => card(hook, allowed)));
+  if (!allowed) lockControls(form, "Read-only: you may see the webhooks but not add or delete them.");
   const timer = setInterval(() => {
     for (const refresh of list.querySelectorAll("[data-refresh]")) refresh.click();
   }, 3000);
@@ -73,7 +75,7 @@ export async function webhooksView() {
   };
 }
 
-function card(hook) {
+function card(hook, allowed = true) {
   const log = h("div", { class: "log", "aria-live": "polite" });
   const node = h(
     "article",
@@ -87,6 +89,7 @@ function card(hook) {
       " ",
       h("button", {
         type: "button",
+        disabled: !allowed,
         onclick: async () => {
           try {
             await del(`/api/v1/webhooks/${hook.id}`);
