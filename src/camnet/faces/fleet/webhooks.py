@@ -22,7 +22,7 @@ from camnet.faces.fleet.common import (
 )
 from camnet.faces.fleet.errors import FleetError
 from camnet.fleet.registry import iso
-from camnet.fleet.webhooks.dispatcher import RESERVED_HEADERS
+from camnet.fleet.webhooks.request import RESERVED_HEADERS, unsendable
 from camnet.fleet.webhooks.ssrf import Refused
 from camnet.fleet.webhooks.store import ACTIONS, WebhookRecord
 from camnet.identity.permissions import Principal
@@ -35,11 +35,12 @@ class Pair(BaseModel):
     name: str = Field(min_length=1, max_length=128)
     value: str = Field(max_length=4096)
 
-    @field_validator("value")
+    @field_validator("name", "value")
     @classmethod
-    def _one_line(cls, value: str) -> str:
-        if "\r" in value or "\n" in value:
-            raise ValueError("must not contain line breaks")
+    def _no_controls(cls, value: str) -> str:
+        why = unsendable(value, header=False)
+        if why is not None:
+            raise ValueError(why)
         return value
 
 
@@ -56,6 +57,9 @@ class WebhookData(BaseModel):
                 raise ValueError(f"{header.name!r} is not a header name")
             if header.name.lower() in RESERVED_HEADERS:
                 raise ValueError(f"{header.name} is set by camnet and cannot be replaced")
+            why = unsendable(header.value, header=True)
+            if why is not None:
+                raise ValueError(f"the value of {header.name} {why}")
         return headers
 
 
