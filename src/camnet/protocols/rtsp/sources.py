@@ -4,10 +4,15 @@ camnet registers ``/`` (the live stream, as ``/camera.mjpeg`` shows it) and one 
 per camera head (``/head0``, ``/head1``). Another service adds its streams with
 ``register`` (the streams dialect: ``/cameras/{mxid}/{stream}``). One encoder exists per
 hub, however many paths or clients lead to it.
+
+Each path has the account that owns its camera (this node's own devices are in the
+default account); the RTSP server lets a caller watch it only with the camera
+permission in that account, as ``/camera.jpeg`` does.
 """
 
 from __future__ import annotations
 
+from camnet.identity.permissions import DEFAULT_ACCOUNT
 from camnet.media.hub import StreamHub
 from camnet.protocols.rtsp.encoder import H264Encoder
 
@@ -15,16 +20,26 @@ from camnet.protocols.rtsp.encoder import H264Encoder
 class RtspSources:
     def __init__(self) -> None:
         self._hubs: dict[str, StreamHub] = {}
+        self._owners: dict[str, str] = {}
         self._encoders: dict[int, H264Encoder] = {}
 
-    def register(self, path: str, hub: StreamHub) -> None:
-        """Serve ``hub`` at ``rtsp://host:port{path}`` (``path`` starts with ``/``)."""
+    def register(self, path: str, hub: StreamHub, account: str = DEFAULT_ACCOUNT) -> None:
+        """Serve ``hub`` at ``rtsp://host:port{path}`` (``path`` starts with ``/``), a
+        camera of ``account``."""
         if not path.startswith("/"):
             raise ValueError(f"an RTSP path starts with '/': {path!r}")
-        self._hubs[path.rstrip("/") or "/"] = hub
+        key = path.rstrip("/") or "/"
+        self._hubs[key] = hub
+        self._owners[key] = account
 
     def unregister(self, path: str) -> None:
-        self._hubs.pop(path.rstrip("/") or "/", None)
+        key = path.rstrip("/") or "/"
+        self._hubs.pop(key, None)
+        self._owners.pop(key, None)
+
+    def owner(self, path: str) -> str | None:
+        """The account whose camera ``path`` shows; None for a path that plays nothing."""
+        return self._owners.get(path)
 
     @property
     def paths(self) -> list[str]:
