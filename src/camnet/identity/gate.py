@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Final
-from urllib.parse import parse_qsl
 
 from starlette.responses import Response
 from starlette.routing import Router
@@ -29,6 +28,7 @@ from camnet.identity.permissions import Principal
 from camnet.identity.policy import Policy
 from camnet.identity.ratelimit import FixedWindowLimiter
 from camnet.routing import find_route, route_name
+from camnet.web.query import TooManyFields, query_pairs
 
 PRINCIPAL_KEY: Final = "camnet.principal"
 _BROWSER_HEADERS: Final = frozenset({b"cookie", b"origin", b"host", b"x-camnet-csrf"})
@@ -125,7 +125,14 @@ class Gate:
         if access.is_open(scope):
             await self.app(scope, receive, send)
             return
-        principal = await self._principal(scope)
+        try:
+            query = query_pairs(scope.get("query_string", b""))
+        except TooManyFields as exc:
+            # A malformed request, whoever sends it: 400 before credentials are looked at.
+            refusal = access.limit_refuse(400, "invalid_query", str(exc), {})
+            await _answer(scope, receive, send, refusal)
+            return
+        principal = await self._principal(scope, query)
         if principal is None:
             refusal = access.refuse(
                 401,
@@ -162,7 +169,7 @@ class Gate:
 
         await self.app(scope, receive, send_with_budget)
 
-    async def _principal(self, scope: Scope) -> Principal | None:
+    async def _principal(self, scope: Scope, pairs: list[tuple[str, str]]) -> Principal | None:
         authorization = api_key = None
         browser: dict[str, str] = {}
         for key, value in scope["headers"]:
@@ -173,15 +180,8 @@ class Gate:
             elif key in _BROWSER_HEADERS:
                 browser.setdefault(key.decode("latin-1"), value.decode("latin-1"))
         query: dict[str, str] = {}
-        raw = scope.get("query_string", b"")
-        if raw:
-            try:
-                for name, value in parse_qsl(
-                    raw.decode("latin-1"), keep_blank_values=True, max_num_fields=1000
-                ):
-                    query.setdefault(name, value)
-            except ValueError:
-                return None
+        for name, value in pairs:
+            query.setdefault(name, value)
         method = WEBSOCKET if scope["type"] == "websocket" else str(scope.get("method", "GET"))
         cookie = cookie_session(browser, method)
         return await self.config.policy.principal(authorization, api_key, query, cookie)

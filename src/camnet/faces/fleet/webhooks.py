@@ -26,6 +26,7 @@ from camnet.fleet.webhooks.request import RESERVED_HEADERS, unsendable
 from camnet.fleet.webhooks.ssrf import Refused
 from camnet.fleet.webhooks.store import ACTIONS, WebhookRecord
 from camnet.identity.permissions import Principal
+from camnet.web.numbers import decimal
 
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,128}$")
 
@@ -112,7 +113,8 @@ def webhook_routes(context: FleetContext) -> list[Route]:
     async def visible(request: Request, action: str) -> tuple[Principal, WebhookRecord]:
         principal = caller(request)
         raw = request.path_params["webhook_id"]
-        hook = await run(store.get, int(raw)) if raw.isdigit() and len(raw) < 12 else None
+        number = decimal(raw, 11)
+        hook = await run(store.get, number) if number is not None else None
         if hook is None or not principal.may(hook.account, "fleet:webhooks:read"):
             raise FleetError(404, f"webhook {raw} not found")
         if not principal.may(hook.account, action):

@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from camnet import strict_json
 from camnet.faces.identity.errors import ApiError
 from camnet.identity.clients import ClientRecord
 from camnet.identity.permissions import Principal
@@ -253,7 +254,7 @@ def oauth_routes(context: OAuthContext) -> list[Route]:
         if content_type != "application/json":
             raise ApiError(415, 'send {"username": "domain\\\\user", "password": …} as JSON')
         try:
-            body: Any = json.loads(await _read_limited(request))
+            body: Any = strict_json.loads(await _read_limited(request))
         except (ValueError, UnicodeDecodeError):
             raise ApiError(400, "the body is not JSON") from None
         problems = {

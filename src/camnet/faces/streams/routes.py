@@ -37,6 +37,7 @@ from camnet.devices.profiles.stereo import (
 from camnet.devices.surface import DeviceUnavailable
 from camnet.faces.identity.errors import ApiError
 from camnet.faces.streams import models
+from camnet.faces.streams.strict import StrictJsonRoute
 from camnet.faces.streams.video import video_response
 from camnet.identity.gate import principal_of
 from camnet.identity.permissions import DEFAULT_ACCOUNT
@@ -189,7 +190,9 @@ MEDIA: Final = _documented(501, 503)
 
 
 def streams_router(cameras: CameraDirectory, viewers: ViewerLimits | None = None) -> APIRouter:
-    router = APIRouter(prefix="/cameras/{mxid}/streams", tags=["streams"])
+    router = APIRouter(
+        prefix="/cameras/{mxid}/streams", tags=["streams"], route_class=StrictJsonRoute
+    )
 
     @router.get("/", name="streams_list", response_model=list[models.StreamInfo], responses=READS)
     async def list_all_streams(request: Request, mxid: Mxid) -> Any:
