@@ -76,8 +76,21 @@ def loads(data: str | bytes | bytearray, **options: Any) -> Any:
     are this module's. ``UnicodeDecodeError`` (bytes that are not UTF-8) passes
     through, as from ``json.loads``."""
     text = data if isinstance(data, str) else None
+    build = options.pop("object_pairs_hook", dict)
+
+    def checked(pairs: list[tuple[str, Any]]) -> Any:
+        # Every member, before a repeated key can hide one: {"a": "\ud800", "a": 1}.
+        _check(pairs)
+        return build(pairs)
+
     try:
-        value = json.loads(data, parse_constant=_no_constant, parse_float=_finite, **options)
+        value = json.loads(
+            data,
+            parse_constant=_no_constant,
+            parse_float=_finite,
+            object_pairs_hook=checked,
+            **options,
+        )
     except json.JSONDecodeError as exc:
         raise StrictJsonError(exc.msg, exc.doc, exc.pos) from None
     except UnicodeDecodeError:
