@@ -159,12 +159,12 @@ def test_numbers_beyond_any_limit_in_queries_and_if_match(
     match = number.encode("latin-1", errors="ignore") or b"x"
     device = fleet_admin.get("/api/v1/devices").json()["data"][0]["uuid"]
     answer = fleet_admin.put(
-        f"/api/v1/devices/{device}", json={"name": "x"}, headers={"If-Match": b'"' + match + b'"'}
+        f"/api/v1/devices/{device}", json={"name": "x"}, headers={b"If-Match": b'"' + match + b'"'}
     )
     assert answer.status_code == 412, answer.text[:200]
     fleet(answer)
     answer = admin.patch(
-        "/accounts/default/users/admin", json={"enabled": True}, headers={"If-Match": match}
+        "/accounts/default/users/admin", json={"enabled": True}, headers={b"If-Match": match}
     )
     assert answer.status_code == 412, answer.text[:200]
     house(answer)
