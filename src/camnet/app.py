@@ -287,7 +287,7 @@ def create_app(
     include_streams(app, NetworkCameras(node.stereo, node.remote), viewers)
     # The HTTP listener on the caller's socket (and HTTPS) run inside the node, so the
     # c2 state can switch them; without a socket the caller runs HTTP itself.
-    node.listeners.attach(app, http_socket, listen_urls)
+    node.listeners.attach(app, http_socket, listen_urls, metrics.refused)
     node.gateway_listener.attach(app)
 
     parts = [
