@@ -96,6 +96,24 @@ def _fields(change: WebhookChange) -> dict[str, Any]:
     return values
 
 
+MASK = "********"
+
+
+def shown(hook: WebhookRecord, principal: Principal) -> dict[str, Any]:
+    """The webhook as ``principal`` may see it: the values of ``data.headers`` and
+    ``data.params`` are the receiver's credentials as often as not, so only a principal
+    that may change the webhook reads them; others see the names, values masked."""
+    body = hook.body()
+    if principal.may(hook.account, "fleet:webhooks:write"):
+        return body
+    data = body.get("data") or {}
+    body["data"] = {
+        key: [{**pair, "value": MASK} for pair in data.get(key) or ()]
+        for key in ("headers", "params")
+    }
+    return body
+
+
 def webhook_routes(context: FleetContext) -> list[Route]:
     fleet_service = context.fleet
     store = fleet_service.webhooks
@@ -133,7 +151,9 @@ def webhook_routes(context: FleetContext) -> list[Route]:
         device_uuid = request.query_params.get("device_uuid") or None
         await device_account(principal, device_uuid)
         hooks = await run(store.all, device_uuid)
-        data = [h.body() for h in hooks if principal.may(h.account, "fleet:webhooks:read")]
+        data = [
+            shown(h, principal) for h in hooks if principal.may(h.account, "fleet:webhooks:read")
+        ]
         return json_response({"data": data})
 
     async def create(request: Request) -> Response:
