@@ -288,7 +288,7 @@ def create_app(
     # The HTTP listener on the caller's socket (and HTTPS) run inside the node, so the
     # c2 state can switch them; without a socket the caller runs HTTP itself.
     node.listeners.attach(app, http_socket, listen_urls, metrics.refused)
-    node.gateway_listener.attach(app)
+    node.gateway_listener.attach(app, node.listeners.guard)
 
     parts = [
         c2_part(node.control_unit.schema),
