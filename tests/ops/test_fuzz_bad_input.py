@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from tests.fleet.helpers import ADMIN_EMAIL, bearer, login
 from tests.inprocess import InProcessServer, inprocess_server
-from tests.ops.test_bad_input import STREAMS, Dialect, c2, fleet, house, streams
+from tests.ops.test_bad_input import STREAMS, Dialect, c2, fleet, gateway, house, streams
 
 FUZZ = settings(
     max_examples=25,
@@ -85,7 +85,7 @@ def json_faces(server: InProcessServer) -> list[tuple[str, Dialect]]:
         ("/pauth/token", house),
         ("/oauth/token", house),
         ("/ui/session", house),
-        ("/gateway/24.1.0/publish", house),
+        ("/gateway/24.1.0/publish", gateway),
         ("/accounts", house),
         ("/accounts/default/users", house),
         ("/data/tags", house),
