@@ -10,8 +10,10 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
+import websocket
 
 from tests.inprocess import InProcessServer, inprocess_server
 
@@ -124,3 +126,21 @@ def test_connections_per_address_and_in_all(tmp_path: Path) -> None:
         wait_for(lambda: guard.total == 0)
         with server.client() as http:
             assert http.get("/healthz").status_code == 200
+
+
+def test_a_websocket_holds_its_place_until_it_closes(heads: InProcessServer) -> None:
+    guard = heads.app.state.node.listeners.guard
+    wait_for(lambda: guard.total == 0)
+    query = urlencode({"user": "admin", "token": heads.admin_password})
+    ws = websocket.create_connection(f"{heads.url.replace('http', 'ws')}/api?{query}", timeout=5)
+    try:
+        ws.recv()  # the whole state: upgraded and served
+        time.sleep(1.5)  # past the head timer (1 s): a WebSocket is not a slow head
+        assert guard.total == 1
+        ws.send('{"nope": 1}')
+        deadline = time.monotonic() + 5
+        while "error" not in ws.recv():  # readings arrive in between
+            assert time.monotonic() < deadline, "the WebSocket stopped answering"
+    finally:
+        ws.close()
+    wait_for(lambda: guard.total == 0)
