@@ -29,7 +29,7 @@ import time
 import httpx
 
 from _harness import BENCH_DIR, Camnet, ServerProcess, install_sigterm_as_exit
-from camnet.fleet.webhooks.dispatcher import request_target
+from camnet.fleet.webhooks.request import request_target
 from camnet.fleet.webhooks.transport import KeepAlivePool
 
 

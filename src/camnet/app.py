@@ -333,8 +333,8 @@ def create_app(
     include_streams(app, NetworkCameras(node.stereo, node.remote), viewers, node.encoders)
     # The HTTP listener on the caller's socket (and HTTPS) run inside the node, so the
     # c2 state can switch them; without a socket the caller runs HTTP itself.
-    node.listeners.attach(app, http_socket, listen_urls)
-    node.gateway_listener.attach(app)
+    node.listeners.attach(app, http_socket, listen_urls, metrics.refused)
+    node.gateway_listener.attach(app, node.listeners.guard)
 
     parts = [
         c2_part(node.control_unit.schema),

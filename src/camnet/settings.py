@@ -342,6 +342,34 @@ class Settings(BaseModel):
         description="the largest page a list answers (fleet per_page, recordings and tags "
         "perPage); a larger request is refused in the dialect's error body",
     )
+    http_max_header_bytes: int = Field(
+        16384,
+        ge=1024,
+        le=1 << 20,
+        description="bytes of one request head (request line and headers); more: 431",
+    )
+    http_header_timeout: float = Field(
+        10.0,
+        gt=0,
+        le=3600,
+        description="seconds a request head may take to arrive, from the connection's start "
+        "or the previous response's end; more: 408 (a connection that sent nothing: closed)",
+    )
+    http_idle_timeout: float = Field(
+        5.0, gt=0, le=3600, description="seconds an idle keep-alive connection stays open"
+    )
+    http_max_connections: int = Field(
+        10000,
+        ge=1,
+        le=1_000_000,
+        description="open HTTP(S) connections at once, all addresses; one more: 503 and closed",
+    )
+    http_max_connections_per_address: int = Field(
+        1000,
+        ge=1,
+        le=1_000_000,
+        description="open HTTP(S) connections from one address; one more: 429 and closed",
+    )
     fleet_max_concurrent_images: int = Field(
         8,
         ge=1,

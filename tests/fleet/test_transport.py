@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from camnet.fleet.webhooks.dispatcher import request_target
+from camnet.fleet.webhooks.request import request_target
 from camnet.fleet.webhooks.transport import KeepAlivePool, TransportError
 
 Answer = Callable[[bytes], Awaitable[bytes | None]]

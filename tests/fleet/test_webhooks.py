@@ -13,6 +13,7 @@ import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook
 
+from tests.fleet.conftest import PASSWORD, VIEWER_EMAIL
 from tests.fleet.helpers import ADMIN_EMAIL, bearer, fleet_error, login, wait_until
 from tests.fleet.receiver import Receiver
 from tests.inprocess import InProcessServer, inprocess_server
@@ -213,3 +214,29 @@ def test_loopback_receiver_is_refused_unless_allow_listed(tmp_path: Path) -> Non
         ):
             refused = http.post("/api/v1/webhooks", json={"url": url}, headers=bearer(token))
             assert fleet_error(refused, 422)["error"]
+
+
+def test_receiver_credentials_are_masked_for_readers(
+    fleet_server: InProcessServer, admin: httpx.Client, receiver: Receiver
+) -> None:
+    """Issue 17, item 12: only a principal that may change a webhook reads its values."""
+    data = {
+        "headers": [{"name": "Authorization", "value": "Bearer receiver-secret"}],
+        "params": [{"name": "api_key", "value": "param-secret"}],
+    }
+    made = admin.post("/api/v1/webhooks", json={"url": receiver.url, "status": 0, "data": data})
+    hook = made.json()["data"]
+    listed = admin.get("/api/v1/webhooks").json()["data"]
+    assert next(h for h in listed if h["id"] == hook["id"])["data"] == data
+    with fleet_server.client() as http:
+        token = login(http, VIEWER_EMAIL, PASSWORD)["access_token"]
+        seen = http.get("/api/v1/webhooks", headers=bearer(token))
+    assert seen.status_code == 200, seen.text
+    shown = next(h for h in seen.json()["data"] if h["id"] == hook["id"])
+    assert "receiver-secret" not in seen.text
+    assert "param-secret" not in seen.text
+    assert shown["data"] == {
+        "headers": [{"name": "Authorization", "value": "********"}],
+        "params": [{"name": "api_key", "value": "********"}],
+    }
+    admin.delete(f"/api/v1/webhooks/{hook['id']}")

@@ -85,11 +85,12 @@ def test_credentials_in_request_urls_never_reach_the_log(
         http.get(f"/api?token={SECRET}&x=1")
         http.get(f"/camera.jpeg?access_token={SECRET}")
         http.get(f"/readyz?password={SECRET}")
+        http.get(f"/readyz?p%61ssword={SECRET}&tok%65n={SECRET}")
     deadline = time.monotonic() + 5
-    while captured.getvalue().count("camnet.access") < 3 and time.monotonic() < deadline:
+    while captured.getvalue().count("camnet.access") < 4 and time.monotonic() < deadline:
         time.sleep(0.02)
     text = captured.getvalue()
-    assert text.count("camnet.access") >= 3
+    assert text.count("camnet.access") >= 4
     assert SECRET not in text
     assert f"token={REDACTED}&x=1" in text
     assert f"access_token={REDACTED}" in text
@@ -120,6 +121,12 @@ def test_device_records_carry_the_device(server: InProcessServer, captured: io.S
         f"Cookie: session={SECRET}",
         f"x-api-key: {SECRET}",
         f"[(b'authorization', b'Basic {SECRET}')]",
+        f"GET /api?tok%65n={SECRET}&x=1",
+        f"GET /api?x=1&p%61ssword={SECRET}",
+        f"GET /api?%74%6F%6B%65%6E={SECRET}",
+        f"GET /api?access%5Ftoken={SECRET}",
+        f"GET /api?tok%2565n={SECRET}",
+        f"GET /api?API%5FKEY={SECRET}",
     ],
 )
 def test_redaction_covers_urls_and_headers(text: str) -> None:

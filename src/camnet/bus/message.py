@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Final
 
+from camnet import strict_json
+
 BROADCAST: Final = "BROADCAST"
 STATE_PREFIX: Final = "State"
 
@@ -67,17 +69,14 @@ def variable_of(name: str) -> str | None:
     return rest
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 def loads(data: str | bytes) -> Any:
     """Strict JSON from outside the process: no ``NaN``/``Infinity`` (which JSON lacks and
     other bus clients could not read back), and nesting too deep for Python's decoder
-    is a MessageError like any other malformed input, not a RecursionError."""
+    is a MessageError like any other malformed input, not a RecursionError; no lone
+    surrogate, no number that overflows (``camnet.strict_json``)."""
     try:
-        return json.loads(data, parse_constant=_no_constant)
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
+        return strict_json.loads(data)
+    except ValueError as exc:  # StrictJsonError, UnicodeDecodeError
         raise MessageError(f"not JSON: {exc}") from None
 
 

@@ -36,6 +36,7 @@ from camnet.identity.permissions import DEFAULT_ACCOUNT, Principal
 from camnet.recording import index, tags
 from camnet.recording.service import RecordingService
 from camnet.store.database import Database
+from camnet.web.numbers import decimal, too_large
 
 MAX_PER_PAGE: Final = 100
 """The default of the ``max_page_size`` setting."""
@@ -45,7 +46,8 @@ RECORDING_FIELDS: Final = (
     "size", "frames", "width", "height", "fps", "quality", "tagged", "open", "version",
 )  # fmt: skip
 TAG_FIELDS: Final = ("id", "creationTime", "time", "title", "note", "created", "version")
-_RANGE: Final = re.compile(r"^bytes=(\d*)-(\d*)$")
+_RANGE: Final = re.compile(r"^bytes=([0-9]{0,18})-([0-9]{0,18})$")
+"""At most 18 digits a side: a longer number is no byte position (416, not a 500)."""
 
 
 class TagBody(BaseModel):
@@ -69,13 +71,14 @@ def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    value = decimal(raw)
+    if value is None or not low <= value <= high:
         raise ApiError(
             400,
             f"{name} must be an integer from {low} to {high}",
-            validation={name: f"expected {low}..{high}, got {raw!r}"},
+            validation={name: f"expected {low}..{high}, got {raw[:40]!r}"},
         )
-    return int(raw)
+    return value
 
 
 def _time(request: Request, name: str) -> float | None:
@@ -153,20 +156,20 @@ def _bool(request: Request, name: str) -> bool | None:
 
 
 def _id(request: Request) -> int:
-    raw = request.path_params["id"]
-    if not raw.isdigit() or len(raw) > 18:
+    value = decimal(request.path_params["id"])
+    if value is None:
         raise not_found(f"{request.url.path}")
-    return int(raw)
+    return value
 
 
 def _if_match(request: Request, body_version: int | None) -> int | None:
     value = request.headers.get("if-match")
     if value is None:
         return body_version
-    value = value.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    version = decimal(value.strip().removeprefix("W/").strip('"'))
+    if version is None:
         raise ApiError(412, 'If-Match must name a version this resource had, e.g. "3"')
-    return int(value)
+    return version
 
 
 def parse_range(header: str, size: int) -> tuple[int, int] | None:
@@ -212,7 +215,7 @@ def gallery_routes(
         """``perPage`` (default 20); above ``max_page_size`` it is the house 400, counted
         as the ``page_size`` limit."""
         raw = request.query_params.get("perPage", "")
-        if raw.isdigit() and int(raw) > max_page_size and on_refusal is not None:
+        if (too_large(raw) or (decimal(raw) or 0) > max_page_size) and on_refusal is not None:
             on_refusal("page_size")
         return _int(request, "perPage", min(20, max_page_size), 1, max_page_size)
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -35,6 +34,7 @@ from typing import Final
 import zmq
 import zmq.asyncio
 
+from camnet import strict_json
 from camnet.bus.base import Bus, Subscription
 from camnet.bus.filters import TopicFilter
 from camnet.bus.message import (
@@ -281,7 +281,7 @@ def _bind(socket: zmq.asyncio.Socket, host: str, port: int) -> int:
 def _sender_of(frames: list[bytes]) -> str:
     """The Source (or RespondTo) of a rejected message when its topic is readable JSON."""
     with contextlib.suppress(Exception):
-        topic = json.loads(frames[0])
+        topic = strict_json.loads(frames[0])
         if isinstance(topic, dict):
             for key in ("RespondTo", "Source"):
                 value = topic.get(key)

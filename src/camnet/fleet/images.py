@@ -29,6 +29,7 @@ from camnet.fleet.registry import DeviceRecord
 from camnet.fleet.tables import fleet_keys, image_requests
 from camnet.media.hub import StreamHub
 from camnet.store.database import Database
+from camnet.web.numbers import decimal
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +177,8 @@ class ImageService:
     def _sweep_files(self, now: float) -> None:
         for path in self._directory.glob("*.jpg"):
             expires = path.stem.split("-")[1] if "-" in path.stem else ""
-            if expires.isdigit() and int(expires) <= now:
+            moment = decimal(expires)
+            if moment is not None and moment <= now:
                 path.unlink(missing_ok=True)
 
     def _path(self, request: str, expires: int, kind: str) -> Path:

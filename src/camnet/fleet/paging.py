@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
+from camnet.web.numbers import decimal, too_large
+
 T = TypeVar("T")
 
 DEFAULT_PER_PAGE: Final = 15
@@ -31,6 +33,8 @@ class Page:
     def parse(cls, page: str | None, per_page: str | None, most: int = MAX_PER_PAGE) -> Page:
         """Refuses a ``per_page`` above ``most`` rather than shortening the page: a client
         that asked for everything and silently got part of it would think it had all."""
+        if too_large(per_page):
+            raise PageTooLarge(f"per_page must be at most {most}")
         number = _positive("page", page, 1)
         size = _positive("per_page", per_page, min(DEFAULT_PER_PAGE, most))
         if size > most:
@@ -58,12 +62,9 @@ class Page:
 def _positive(name: str, raw: str | None, default: int) -> int:
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise QueryError(f"{name} must be a positive integer, not {raw!r}") from None
-    if value < 1:
-        raise QueryError(f"{name} must be a positive integer, not {raw!r}")
+    value = decimal(raw)
+    if value is None or value < 1:
+        raise QueryError(f"{name} must be a positive integer, not {raw[:40]!r}")
     return value
 
 

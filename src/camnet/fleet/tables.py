@@ -64,6 +64,9 @@ webhooks = Table(
     Column("disabled_reason", Text, nullable=True),
     Column("created_at", Float, nullable=False),
     Column("keepalive_at", Float, nullable=True),
+    # Ids are never given again (SQLite AUTOINCREMENT; migration 0008wh): a new webhook
+    # must not inherit a deleted one's delivery log.
+    sqlite_autoincrement=True,
 )
 
 webhook_deliveries = Table(

@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Final
-from urllib.parse import parse_qsl
 
 from starlette.responses import Response
 from starlette.routing import Router
@@ -29,6 +28,7 @@ from camnet.identity.permissions import Principal
 from camnet.identity.policy import Policy
 from camnet.identity.ratelimit import FixedWindowLimiter
 from camnet.routing import find_route, route_name
+from camnet.web.query import TooManyFields, query_pairs
 
 PRINCIPAL_KEY: Final = "camnet.principal"
 _BROWSER_HEADERS: Final = frozenset({b"cookie", b"origin", b"host", b"x-camnet-csrf"})
@@ -131,7 +131,14 @@ class Gate:
         if access.is_open(scope):
             await self.app(scope, receive, send)
             return
-        principal = await self._principal(scope, access)
+        try:
+            query = query_pairs(scope.get("query_string", b""))
+        except TooManyFields as exc:
+            # A malformed request, whoever sends it: 400 before credentials are looked at.
+            refusal = access.limit_refuse(400, "invalid_query", str(exc), {})
+            await _answer(scope, receive, send, refusal)
+            return
+        principal = await self._principal(scope, access, query)
         if principal is None and access.anonymous is not None and not _presents_credentials(scope):
             client = scope.get("client")
             principal = access.anonymous(str(client[0]) if client else "", _origin(scope))
@@ -171,7 +178,9 @@ class Gate:
 
         await self.app(scope, receive, send_with_budget)
 
-    async def _principal(self, scope: Scope, access: Access) -> Principal | None:
+    async def _principal(
+        self, scope: Scope, access: Access, pairs: list[tuple[str, str]]
+    ) -> Principal | None:
         authorization = api_key = None
         browser: dict[str, str] = {}
         for key, value in scope["headers"]:
@@ -182,15 +191,8 @@ class Gate:
             elif key in _BROWSER_HEADERS:
                 browser.setdefault(key.decode("latin-1"), value.decode("latin-1"))
         query: dict[str, str] = {}
-        raw = scope.get("query_string", b"")
-        if raw:
-            try:
-                for name, value in parse_qsl(
-                    raw.decode("latin-1"), keep_blank_values=True, max_num_fields=1000
-                ):
-                    query.setdefault(name, value)
-            except ValueError:
-                return None
+        for name, value in pairs:
+            query.setdefault(name, value)
         if authorization is None and access.query_access_token and query.get("access_token"):
             authorization = f"Bearer {query['access_token']}"
         method = WEBSOCKET if scope["type"] == "websocket" else str(scope.get("method", "GET"))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Final
 from urllib.parse import unquote, urlsplit
 
+from camnet import strict_json
 from camnet.state.schema import JsonValue
 
 ONLINE: Final = "online"
@@ -109,7 +110,7 @@ def parse_payload(payload: bytes) -> JsonValue:
     """A ``/set`` payload: JSON when it parses, else the text itself (``auto``, ``ON``)."""
     text = payload.decode("utf-8")
     try:
-        value: JsonValue = json.loads(text)
+        value: JsonValue = strict_json.loads(text)
     except ValueError:
         return text
     return value

@@ -52,7 +52,11 @@ class BodyLimit:
             elif key == b"transfer-encoding":
                 chunked = True
         if declared is not None:
-            length = int(declared) if declared.strip().isdigit() else 0
+            digits = declared.strip()
+            # More digits than any limit: too large (int() of 4,301 digits would raise).
+            length = (
+                (int(digits) if len(digits) <= 18 else self.limit + 1) if digits.isdigit() else 0
+            )
             if length > self.limit:
                 # Beyond what may be drained the rest is not read: the connection closes.
                 drain = length <= self.limit + self.drain_bytes

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Final, Literal, TextIO
+from urllib.parse import unquote_plus
 
 LogFormat = Literal["auto", "json", "text"]
 
@@ -52,13 +53,37 @@ _HEADER = re.compile(
     r"(?P<value>[^'\"\r\n,}]*)",
     re.I,
 )
+# A query key written with percent-escapes (``tok%65n=``, ``p%61ssword=``): decoded,
+# then judged like any other key.
+_ENCODED_KEY = re.compile(
+    r"(?P<key>(?<![\w%.~+-])[\w.~+-]*%[0-9A-Fa-f]{2}[\w%.~+-]*)=(?P<value>[^&\s#'\"]*)"
+)
+_SECRET_KEYS: Final = frozenset(SECRET_QUERY_KEYS)
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def _decoded(key: str) -> str:
+    """``key`` percent-decoded until nothing changes (a key encoded twice, too)."""
+    for _ in range(4):
+        plain = unquote_plus(key)
+        if plain == key:
+            break
+        key = plain
+    return key.lower()
+
+
+def _encoded_key(match: re.Match[str]) -> str:
+    if _decoded(match["key"]) in _SECRET_KEYS:
+        return f"{match['key']}={REDACTED}"
+    return match[0]
 
 
 def redact(text: str) -> str:
     """``text`` with URL userinfo, secret query values and secret header values replaced."""
     text = _USERINFO.sub(lambda m: f"{m['scheme']}{REDACTED}@", text)
     text = _QUERY.sub(lambda m: f"{m['key']}={REDACTED}", text)
+    if "%" in text:
+        text = _ENCODED_KEY.sub(_encoded_key, text)
     return _HEADER.sub(lambda m: f"{m['key']}{REDACTED}", text)
 
 

@@ -80,6 +80,11 @@ LIMITS = (
     "websocket_message_bytes",
     "page_size",
     "fleet_concurrent_images",
+    "header_bytes",
+    "header_timeout",
+    "idle_timeout",
+    "connections_per_address",
+    "connections_total",
 )
 """The limits counted in ``camnet_limit_refusals_total`` (each present from the start)."""
 

@@ -18,6 +18,7 @@ import uvicorn
 from uvicorn.lifespan.off import LifespanOff
 
 from camnet.faces.identity.errors import ApiError
+from camnet.protocols.http_guard import HttpGuard, guarded_protocol
 from camnet.protocols.listeners import App, Receive, Scope, Send, bind, reason_of, shown_host
 
 log = logging.getLogger(__name__)
@@ -46,14 +47,17 @@ class GatewayListener:
         self._port = port
         self._enabled = enabled
         self._app: App | None = None
+        self._guard: HttpGuard | None = None
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task[None] | None = None
         self._sock: Any = None
         self.port = 0
         self.status: dict[str, object] = {"state": "stopped"}
 
-    def attach(self, app: App) -> None:
+    def attach(self, app: App, guard: HttpGuard | None = None) -> None:
+        """The application, and the connection limits shared with the other listeners."""
         self._app = app
+        self._guard = guard
 
     @property
     def url(self) -> str | None:
@@ -73,8 +77,11 @@ class GatewayListener:
             self.status = {"state": "error", "reason": reason}
             log.warning("Gateway listener off: %s", reason)
             return
+        options: dict[str, Any] = {}
+        if self._guard is not None:
+            options["http"] = guarded_protocol(self._guard)
         config = uvicorn.Config(
-            _GatewayOnly(self._app), lifespan="off", log_config=None, access_log=False
+            _GatewayOnly(self._app), lifespan="off", log_config=None, access_log=False, **options
         )
         config.load()
         server = uvicorn.Server(config)

@@ -40,6 +40,7 @@ from camnet.devices.device import Device, Staging, WriteRefused
 from camnet.devices.sim_control_unit import SimulatedControlUnit
 from camnet.ops.limits import websocket_ceiling
 from camnet.protocols import certificates
+from camnet.protocols.http_guard import HttpGuard, guarded_protocol
 from camnet.settings import Settings
 from camnet.state.schema import JsonValue, Variable
 
@@ -98,6 +99,16 @@ def reason_of(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
+def guard_of(settings: Settings, on_refusal: Callable[[str], None] | None) -> HttpGuard:
+    return HttpGuard(
+        max_header_bytes=settings.http_max_header_bytes,
+        header_timeout=settings.http_header_timeout,
+        max_connections=settings.http_max_connections,
+        max_connections_per_address=settings.http_max_connections_per_address,
+        on_refusal=on_refusal,
+    )
+
+
 def shown_host(host: str) -> str:
     if host in ("", "0.0.0.0", "::"):
         return "127.0.0.1"
@@ -114,6 +125,7 @@ class Listener:
         sock: socket.socket,
         settings: Settings,
         cert: certificates.CertificateFiles | None,
+        guard: HttpGuard | None = None,
     ) -> None:
         self.kind = kind
         self.sock = sock
@@ -128,6 +140,8 @@ class Listener:
             access_log=False,
             ws_max_size=websocket_ceiling(settings.ws_max_message_bytes),
             timeout_graceful_shutdown=int(GRACE),
+            timeout_keep_alive=max(1, round(settings.http_idle_timeout)),
+            http=guarded_protocol(guard or guard_of(settings, None)),
             **options,
         )
         config.load()
@@ -168,6 +182,8 @@ class ListenerManager:
         self._bus = bus
         self._host = settings.host
         self._app: App | None = None
+        self.guard = guard_of(settings, None)
+        """The connection limits, one count for both listeners (``http_guard``)."""
         self._initial_socket: socket.socket | None = None
         self._external_urls: tuple[str, ...] = ()
         self.listeners: dict[Kind, Listener] = {}
@@ -180,7 +196,11 @@ class ListenerManager:
         behaviour.handle(VARIABLES, self.stage)
 
     def attach(
-        self, app: App, http_socket: socket.socket | None, external_urls: tuple[str, ...]
+        self,
+        app: App,
+        http_socket: socket.socket | None,
+        external_urls: tuple[str, ...],
+        on_refusal: Callable[[str], None] | None = None,
     ) -> None:
         """The application to serve, and the HTTP socket bound by the caller (if any).
 
@@ -188,6 +208,7 @@ class ListenerManager:
         own uvicorn server): it is reported as listening and cannot be switched here.
         """
         self._app = app
+        self.guard.on_refusal = on_refusal
         self._initial_socket = http_socket
         self._external_urls = external_urls
 
@@ -200,7 +221,9 @@ class ListenerManager:
     async def start(self) -> None:
         await self._load_certificate()
         if self._initial_socket is not None and self._app is not None:
-            listener = Listener("http", self._app, self._initial_socket, self._settings, None)
+            listener = Listener(
+                "http", self._app, self._initial_socket, self._settings, None, self.guard
+            )
             await listener.start()
             self.listeners["http"] = listener
             # The configured address (``api_addr``) wins at start, so a restart always
@@ -357,7 +380,7 @@ class ListenerManager:
             self._errors[kind] = (wanted.port, reason_of(exc))
             log.warning("cannot listen for %s on port %d: %s", kind, wanted.port, reason_of(exc))
             return
-        listener = Listener(kind, self._app, sock, self._settings, cert)
+        listener = Listener(kind, self._app, sock, self._settings, cert, self.guard)
         try:
             await listener.start()
         except Exception as exc:  # a broken certificate shows here, at the TLS set-up

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl
 
 from camnet.devices.surface import DeviceSurface
 from camnet.faces.c2.errors import C2Error, unauthorized
@@ -14,11 +13,12 @@ from camnet.identity.authenticator import Authenticator
 from camnet.identity.browser import cookie_session
 from camnet.identity.permissions import DEFAULT_ACCOUNT, Principal
 from camnet.identity.policy import Policy
+from camnet.web import query as web_query
 
 if TYPE_CHECKING:
     from camnet.ops.limits import ViewerLimits
 
-MAX_QUERY_FIELDS = 1000
+MAX_QUERY_FIELDS = web_query.MAX_QUERY_FIELDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,11 +41,9 @@ class C2Context:
 
 def query_pairs(query_string: bytes) -> list[tuple[str, str]]:
     try:
-        return parse_qsl(
-            query_string.decode("latin-1"), keep_blank_values=True, max_num_fields=MAX_QUERY_FIELDS
-        )
-    except ValueError:
-        raise C2Error(400, "invalid_query", f"more than {MAX_QUERY_FIELDS} query fields") from None
+        return web_query.query_pairs(query_string)
+    except web_query.TooManyFields as exc:
+        raise C2Error(400, "invalid_query", str(exc)) from None
 
 
 async def authenticate(

@@ -12,20 +12,21 @@ from camnet.faces.c2.context import C2Context, authenticate, query_pairs
 from camnet.faces.c2.errors import C2Error, Problem
 from camnet.faces.c2.fanout import dumps
 from camnet.faces.c2.parsing import body_operations, json_pairs, query_operations
+from camnet.web.numbers import decimal, too_large
 
 
 async def read_body(request: Request, limit: int) -> bytes:
     """The request body, refusing with 413 as soon as it exceeds ``limit`` bytes."""
     declared = request.headers.get("content-length")
-    too_large = C2Error(413, "body_too_large", f"request bodies are limited to {limit} bytes")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise too_large
+    refusal = C2Error(413, "body_too_large", f"request bodies are limited to {limit} bytes")
+    if declared is not None and (too_large(declared) or (decimal(declared) or 0) > limit):
+        raise refusal
     size = 0
     chunks = []
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise too_large
+            raise refusal
         chunks.append(chunk)
     return b"".join(chunks)
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from typing import Any, Final
 
+from camnet import strict_json
 from camnet.devices.device import Operation, Read, Write
 from camnet.faces.c2.errors import C2Error, Problem
 from camnet.identity.permissions import VariableGrant
@@ -27,10 +28,6 @@ class _Pairs(list[tuple[str, Any]]):
     """A JSON object as its key/value pairs, in written order, duplicates kept."""
 
 
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 def _to_plain(value: Any) -> Any:
     if isinstance(value, _Pairs):
         return {k: _to_plain(v) for k, v in value}
@@ -42,7 +39,7 @@ def _to_plain(value: Any) -> Any:
 def json_pairs(text: str | bytes) -> list[tuple[str, Any]]:
     """Parse a JSON object keeping its members' order and repeats (later ones run later)."""
     try:
-        parsed = json.loads(text, object_pairs_hook=_Pairs, parse_constant=_no_constants)
+        parsed = strict_json.loads(text, object_pairs_hook=_Pairs)
     except UnicodeDecodeError:
         raise C2Error(400, "invalid_json", "the body is not UTF-8 text") from None
     except (json.JSONDecodeError, ValueError, RecursionError) as exc:

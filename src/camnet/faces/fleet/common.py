@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.requests import Request
 from starlette.responses import Response
 
+from camnet import strict_json
 from camnet.faces.fleet.errors import FleetError
 from camnet.fleet.paging import MAX_PER_PAGE, Page, PageTooLarge, QueryError
 from camnet.fleet.service import FleetService
@@ -72,7 +73,7 @@ async def json_body(request: Request) -> Any:
             raise FleetError(413, f"bodies are limited to {MAX_BODY} bytes")
         chunks.append(chunk)
     try:
-        return json.loads(b"".join(chunks))
+        return strict_json.loads(b"".join(chunks))
     except (ValueError, UnicodeDecodeError):
         raise FleetError(400, "the body is not valid JSON") from None
 

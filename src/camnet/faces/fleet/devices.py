@@ -27,6 +27,7 @@ from camnet.fleet.paging import online_filter, sort_key, sorted_by
 from camnet.fleet.registry import SORTABLE, DeviceRecord, VersionConflict
 from camnet.identity.accounts import ACCOUNT_NAME
 from camnet.identity.permissions import Principal, Role
+from camnet.web.numbers import decimal
 
 TEXT = Field(None, max_length=255)
 
@@ -51,10 +52,10 @@ def if_match(request: Request) -> int | None:
     value = request.headers.get("if-match")
     if value is None or value.strip() == "*":
         return None
-    value = value.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    version = decimal(value.strip().removeprefix("W/").strip('"'))
+    if version is None:
         raise FleetError(412, 'If-Match must name a version of the device, e.g. "3"')
-    return int(value)
+    return version
 
 
 def device_routes(context: FleetContext) -> list[Route]:

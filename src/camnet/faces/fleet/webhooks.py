@@ -22,10 +22,11 @@ from camnet.faces.fleet.common import (
 )
 from camnet.faces.fleet.errors import FleetError
 from camnet.fleet.registry import iso
-from camnet.fleet.webhooks.dispatcher import RESERVED_HEADERS
+from camnet.fleet.webhooks.request import RESERVED_HEADERS, unsendable
 from camnet.fleet.webhooks.ssrf import Refused
 from camnet.fleet.webhooks.store import ACTIONS, WebhookRecord
 from camnet.identity.permissions import Principal
+from camnet.web.numbers import decimal
 
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,128}$")
 
@@ -35,11 +36,12 @@ class Pair(BaseModel):
     name: str = Field(min_length=1, max_length=128)
     value: str = Field(max_length=4096)
 
-    @field_validator("value")
+    @field_validator("name", "value")
     @classmethod
-    def _one_line(cls, value: str) -> str:
-        if "\r" in value or "\n" in value:
-            raise ValueError("must not contain line breaks")
+    def _no_controls(cls, value: str) -> str:
+        why = unsendable(value, header=False)
+        if why is not None:
+            raise ValueError(why)
         return value
 
 
@@ -56,6 +58,9 @@ class WebhookData(BaseModel):
                 raise ValueError(f"{header.name!r} is not a header name")
             if header.name.lower() in RESERVED_HEADERS:
                 raise ValueError(f"{header.name} is set by camnet and cannot be replaced")
+            why = unsendable(header.value, header=True)
+            if why is not None:
+                raise ValueError(f"the value of {header.name} {why}")
         return headers
 
 
@@ -91,6 +96,24 @@ def _fields(change: WebhookChange) -> dict[str, Any]:
     return values
 
 
+MASK = "********"
+
+
+def shown(hook: WebhookRecord, principal: Principal) -> dict[str, Any]:
+    """The webhook as ``principal`` may see it: the values of ``data.headers`` and
+    ``data.params`` are the receiver's credentials as often as not, so only a principal
+    that may change the webhook reads them; others see the names, values masked."""
+    body = hook.body()
+    if principal.may(hook.account, "fleet:webhooks:write"):
+        return body
+    data = body.get("data") or {}
+    body["data"] = {
+        key: [{**pair, "value": MASK} for pair in data.get(key) or ()]
+        for key in ("headers", "params")
+    }
+    return body
+
+
 def webhook_routes(context: FleetContext) -> list[Route]:
     fleet_service = context.fleet
     store = fleet_service.webhooks
@@ -108,7 +131,8 @@ def webhook_routes(context: FleetContext) -> list[Route]:
     async def visible(request: Request, action: str) -> tuple[Principal, WebhookRecord]:
         principal = caller(request)
         raw = request.path_params["webhook_id"]
-        hook = await run(store.get, int(raw)) if raw.isdigit() and len(raw) < 12 else None
+        number = decimal(raw, 11)
+        hook = await run(store.get, number) if number is not None else None
         if hook is None or not principal.may(hook.account, "fleet:webhooks:read"):
             raise FleetError(404, f"webhook {raw} not found")
         if not principal.may(hook.account, action):
@@ -127,7 +151,9 @@ def webhook_routes(context: FleetContext) -> list[Route]:
         device_uuid = request.query_params.get("device_uuid") or None
         await device_account(principal, device_uuid)
         hooks = await run(store.all, device_uuid)
-        data = [h.body() for h in hooks if principal.may(h.account, "fleet:webhooks:read")]
+        data = [
+            shown(h, principal) for h in hooks if principal.may(h.account, "fleet:webhooks:read")
+        ]
         return json_response({"data": data})
 
     async def create(request: Request) -> Response:

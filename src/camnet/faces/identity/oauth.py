@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from camnet import strict_json
 from camnet.faces.identity.errors import ApiError
 from camnet.identity.clients import ClientRecord
 from camnet.identity.permissions import Principal
@@ -298,7 +299,7 @@ def oauth_routes(context: OAuthContext) -> list[Route]:
                 "(or any application/*+json)",
             )
         try:
-            body: Any = json.loads(await _read_limited(request))
+            body: Any = strict_json.loads(await _read_limited(request))
         except (ValueError, UnicodeDecodeError):
             raise ApiError(400, "the body is not JSON") from None
         problems = {

@@ -28,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from camnet import strict_json
 from camnet.faces.identity.errors import ApiError, not_found
 from camnet.identity.accounts import ACCOUNT_NAME, AccountError
 from camnet.identity.apikeys import ApiKeyError
@@ -37,6 +38,7 @@ from camnet.identity.permissions import DEFAULT_ACCOUNT, Principal, Role
 from camnet.identity.service import IdentityService
 from camnet.identity.users import UserRecord, generate_secret
 from camnet.maintenance import MaintenanceSwitch
+from camnet.web.numbers import decimal
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +91,7 @@ async def json_body(request: Request) -> Any:
             raise ApiError(400, f"bodies are limited to {MAX_BODY} bytes")
         chunks.append(chunk)
     try:
-        return json.loads(b"".join(chunks))
+        return strict_json.loads(b"".join(chunks))
     except (ValueError, UnicodeDecodeError):
         raise ApiError(400, "the body is not valid JSON") from None
 
@@ -185,10 +187,10 @@ def _if_match(request: Request) -> int | None:
     value = request.headers.get("if-match")
     if value is None:
         return None
-    value = value.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    version = decimal(value.strip().removeprefix("W/").strip('"'))
+    if version is None:
         raise ApiError(412, 'If-Match must name a version this resource had, e.g. "3"')
-    return int(value)
+    return version
 
 
 def identity_resource_routes(

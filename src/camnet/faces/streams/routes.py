@@ -39,6 +39,7 @@ from camnet.faces.identity.errors import ApiError
 from camnet.faces.streams import models
 from camnet.faces.streams.cameras import cameras_router
 from camnet.faces.streams.live import serve_fmp4
+from camnet.faces.streams.strict import StrictJsonRoute
 from camnet.faces.streams.video import video_response
 from camnet.identity.gate import principal_of
 from camnet.identity.permissions import DEFAULT_ACCOUNT
@@ -198,7 +199,9 @@ def streams_router(
     viewers: ViewerLimits | None = None,
     encoders: EncoderPool | None = None,
 ) -> APIRouter:
-    router = APIRouter(prefix="/cameras/{mxid}/streams", tags=["streams"])
+    router = APIRouter(
+        prefix="/cameras/{mxid}/streams", tags=["streams"], route_class=StrictJsonRoute
+    )
 
     # Robopipe Studio asks without the trailing slash (its api-proxy.js strips it): the
     # same answer there, rather than a redirect a cross-origin fetch would have to follow.

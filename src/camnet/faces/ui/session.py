@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from camnet import strict_json
 from camnet.faces.identity.errors import ApiError
 from camnet.faces.identity.oauth import OAuthContext
 from camnet.faces.identity.resources import caller
@@ -81,7 +82,7 @@ async def _credentials(request: Request) -> tuple[str, str]:
         if len(raw) > MAX_BODY:
             raise ApiError(413, f"bodies are limited to {MAX_BODY} bytes")
     try:
-        body: Any = json.loads(raw)
+        body: Any = strict_json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise ApiError(400, "the body is not JSON") from None
     problems = {

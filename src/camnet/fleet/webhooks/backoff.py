@@ -12,6 +12,8 @@ import random
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 
+from camnet.web.numbers import decimal
+
 
 @dataclass
 class Backoff:
@@ -34,8 +36,11 @@ def retry_after(value: str | None, now: float) -> float | None:
     if value is None:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    seconds = decimal(value)
+    if seconds is not None:
+        return float(seconds)
+    if value.isdigit():  # more digits than any wait: ignored, like a malformed date
+        return None
     try:
         moment = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):

@@ -28,27 +28,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import insert, update
 
 from camnet.bus.base import Bus, Subscription
 from camnet.bus.filters import TopicFilter
 from camnet.bus.message import MessageType
 from camnet.clock import Clock
 from camnet.events import EVENT_PREFIX
-from camnet.fleet.registry import iso
-from camnet.fleet.tables import fleet_devices, webhook_attempts, webhook_deliveries, webhooks
-from camnet.fleet.webhooks import outbox, signing
+from camnet.fleet.tables import webhook_attempts, webhook_deliveries, webhooks
+from camnet.fleet.webhooks import keepalive, outbox, signing
 from camnet.fleet.webhooks.backoff import Backoff, retry_after
+from camnet.fleet.webhooks.request import pairs, payload_body, request_target
 from camnet.fleet.webhooks.ssrf import Guard, Refused
-from camnet.fleet.webhooks.transport import Destination, KeepAlivePool, TransportError
+from camnet.fleet.webhooks.transport import KeepAlivePool, TransportError
 from camnet.store.database import Database
 from camnet.store.gaps import GapCursor
 
@@ -61,20 +59,6 @@ STOP_GRACE: Final = 2.0
 """Seconds a stopping dispatcher waits for requests already sent (their answers are
 then committed rather than the deliveries repeated after a restart). Graceful shutdown
 has 9.5 s in all (``camnet.shutdown``); a receiver that hangs costs only this."""
-TARGET_SAFE: Final = "/?&=%:@!$'()*+,;~-._"
-"""Characters left as written in a request target; anything else is percent-encoded."""
-RESERVED_HEADERS: Final = frozenset(
-    {
-        "content-type",
-        "content-length",
-        "host",
-        "webhook-id",
-        "webhook-timestamp",
-        "webhook-signature",
-        "transfer-encoding",
-        "connection",
-    }
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,42 +78,9 @@ class Outcome:
     attempts: int
 
 
-def pairs(items: Any) -> list[tuple[str, str]]:
-    return [(str(item["name"]), str(item["value"])) for item in items or ()]
-
-
-def payload_body(due: outbox.Due) -> bytes:
-    body = {
-        "stream_id": due.device_uuid or due.source,
-        "type": due.kind,
-        "timestamp": iso(due.time),
-        "payload": due.payload,
-    }
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def request_target(
-    url: str, addresses: list[str], params: list[tuple[str, str]]
-) -> tuple[Destination, bytes]:
-    """Where to connect and the request target (path and query) for ``url`` with
-    ``params`` merged into its query (a parameter of the same name is replaced)."""
-    parts = urlsplit(url)
-    scheme = parts.scheme
-    host = parts.hostname or ""
-    port = parts.port or (443 if scheme == "https" else 80)
-    query = parts.query
-    if params:
-        replaced = {name for name, _ in params}
-        kept = [
-            (name, value)
-            for name, value in parse_qsl(query, keep_blank_values=True)
-            if name not in replaced
-        ]
-        query = urlencode([*kept, *params])
-    target = quote((parts.path or "/") + (f"?{query}" if query else ""), safe=TARGET_SAFE)
-    authority = parts.netloc.rpartition("@")[2]
-    destination = Destination(scheme, host, port, tuple(addresses), authority.encode("idna"))
-    return destination, target.encode("ascii")
+def _reason(exc: Exception) -> str:
+    """What an attempt that raised records as its error: the request was not sent."""
+    return f"the request cannot be sent: {type(exc).__name__}: {exc}"
 
 
 class Dispatcher:
@@ -319,16 +270,26 @@ class Dispatcher:
                 self._in_flight.discard(item.id)
                 self._give_back(item)
                 return
-            body = payload_body(item)
-            headers = dict(pairs(item.data.get("headers")))
-            headers.update(signing.headers(item.secret, item.message_id, int(self._wall()), body))
-            headers["content-type"] = "application/json"
-            if isinstance(vetted, list):
-                code, latency, error, answer = await self._request(
-                    "POST", item.url, item.data, headers, body, addresses=vetted
+            code: int | None
+            latency: float | None
+            error: str | None
+            answer: str | None
+            try:
+                body = payload_body(item)
+                headers = dict(pairs(item.data.get("headers")))
+                headers.update(
+                    signing.headers(item.secret, item.message_id, int(self._wall()), body)
                 )
+                headers["content-type"] = "application/json"
+            except Exception as exc:  # a row that cannot make a request: this attempt fails
+                code, latency, error, answer = None, None, _reason(exc), None
             else:
-                code, latency, error, answer = None, None, vetted, None
+                if isinstance(vetted, list):
+                    code, latency, error, answer = await self._request(
+                        "POST", item.url, item.data, headers, body, addresses=vetted
+                    )
+                else:
+                    code, latency, error, answer = None, None, vetted, None
         now = self._clock.now()
         attempts = item.attempts + 1
         next_retry: float | None = None
@@ -394,6 +355,8 @@ class Dispatcher:
             return None, latency, str(exc), None
         except ValueError as exc:  # UnicodeError included: a URL that cannot be sent
             return None, None, f"the URL cannot be sent: {exc}", None
+        except Exception as exc:  # h11's LocalProtocolError (a header it will not send)...
+            return None, None, _reason(exc), None
         latency = (time.monotonic() - started) * 1000
         return response.status, latency, None, response.headers.get("retry-after")
 
@@ -474,18 +437,27 @@ class Dispatcher:
 
     async def _keepalive(self) -> None:
         now = self._clock.now()
-        hooks = await self._database.run(self._keepalive_targets, now)
+        hooks = await self._database.run(
+            keepalive.claim, self._database.engine, now, self.keepalive_interval
+        )
         for hook_id, url, data, targets in hooks:
             for device_uuid in targets:
-                headers = dict(pairs(data.get("headers")))
-                code, latency, error, _ = await self._request(
-                    "GET",
-                    url,
-                    data,
-                    headers,
-                    None,
-                    params=[("source", "camnet"), ("id", device_uuid)],
-                )
+                code: int | None
+                latency: float | None
+                error: str | None
+                try:
+                    headers = dict(pairs(data.get("headers")))
+                except Exception as exc:  # a row that cannot make a request
+                    code, latency, error = None, None, _reason(exc)
+                else:
+                    code, latency, error, _ = await self._request(
+                        "GET",
+                        url,
+                        data,
+                        headers,
+                        None,
+                        params=[("source", "camnet"), ("id", device_uuid)],
+                    )
                 ok = code is not None and 200 <= code < 300
                 outcome = "disabled" if code == 410 else ("ok" if ok else "error")
                 self._outcomes.append(
@@ -504,49 +476,3 @@ class Dispatcher:
                     )
                 )
                 self._record_wake.set()
-
-    def _keepalive_targets(self, now: float) -> list[tuple[int, str, dict[str, Any], list[str]]]:
-        """The keepalive webhooks whose ping is due, claimed for this node: the claim
-        (``keepalive_at``) is a conditional update, so of several nodes on one database
-        exactly one sends each round."""
-        w = webhooks
-        with self._database.engine.begin() as connection:
-            hooks = connection.execute(
-                select(w).where(
-                    w.c.status == 1,
-                    w.c.webhook_type == "keepalive",
-                    or_(
-                        w.c.keepalive_at.is_(None),
-                        w.c.keepalive_at <= now - self.keepalive_interval,
-                    ),
-                )
-            ).all()
-            claimed = []
-            for hook in hooks:
-                result = connection.execute(
-                    update(w)
-                    .where(w.c.id == hook.id)
-                    .where(
-                        or_(
-                            w.c.keepalive_at.is_(None),
-                            w.c.keepalive_at <= now - self.keepalive_interval,
-                        )
-                    )
-                    .values(keepalive_at=now)
-                )
-                if result.rowcount == 1:
-                    claimed.append(hook)
-            hooks = claimed
-            devices = connection.execute(select(fleet_devices.c.uuid, fleet_devices.c.account))
-            by_account: dict[str, list[str]] = {}
-            for device_uuid, account in devices:
-                by_account.setdefault(account, []).append(device_uuid)
-        return [
-            (
-                hook.id,
-                hook.url,
-                hook.data,
-                [hook.device_uuid] if hook.device_uuid else by_account.get(hook.account, []),
-            )
-            for hook in hooks
-        ]

@@ -127,6 +127,10 @@ class WebhookStore:
             connection.execute(
                 delete(webhook_deliveries).where(webhook_deliveries.c.webhook_id == webhook_id)
             )
+            # Its log goes with it: only the webhook could show it.
+            connection.execute(
+                delete(webhook_attempts).where(webhook_attempts.c.webhook_id == webhook_id)
+            )
             result = connection.execute(delete(webhooks).where(webhooks.c.id == webhook_id))
         return result.rowcount == 1
 

@@ -167,6 +167,9 @@ class KeepAlivePool:
                         )
                     except (OSError, TransportError, h11.RemoteProtocolError):
                         pooled.close()
+                    except BaseException:
+                        pooled.close()
+                        raise
                 connection = await self._connect(destination)
                 try:
                     response = await connection.exchange(verb, target, wire_headers, body)
@@ -176,6 +179,8 @@ class KeepAlivePool:
                 return self._keep(destination, connection, response)
         except TimeoutError:
             raise TransportError(f"no answer within {self.timeout:g} s") from None
+        except h11.LocalProtocolError as exc:  # e.g. a header value h11 will not send
+            raise TransportError(f"the request cannot be sent: {exc}") from None
         except h11.RemoteProtocolError as exc:
             raise TransportError(f"the receiver's answer is not HTTP/1.1: {exc}") from None
         except ssl.SSLError as exc:

@@ -79,8 +79,15 @@ class RtspAuth:
             f'Basic realm="{REALM}"',
         ]
 
+    @staticmethod
+    def may_watch(principal: Principal, account: str) -> bool:
+        """Whether ``principal`` may watch a camera of ``account``: the permission is
+        looked up in the account that owns the camera, never in the caller's own."""
+        return principal.may(account, STREAM_ACTION)
+
     async def principal(self, method: str, authorization: str | None) -> Principal | None:
-        """The caller if its credentials are valid and it may watch the camera."""
+        """The caller if its credentials are valid (whether it may watch a given path
+        is ``may_watch``'s question, asked with the path's owner)."""
         if not authorization:
             return None
         scheme, _, rest = authorization.strip().partition(" ")
@@ -94,8 +101,6 @@ class RtspAuth:
                 self.learn(credentials.user, credentials.secret)
         elif scheme.lower() == "digest":
             principal = await self._digest(method, parse_digest(rest))
-        if principal is None or not principal.may(principal.account, STREAM_ACTION):
-            return None
         return principal
 
     async def _digest(self, method: str, params: dict[str, str]) -> Principal | None:

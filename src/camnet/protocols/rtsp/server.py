@@ -160,6 +160,13 @@ class RtspServer:
             challenges = [("WWW-Authenticate", value) for value in self._auth.challenges()]
             writer.write(response(401, request.cseq, challenges))
             return
+        if request.method in ("DESCRIBE", "SETUP"):
+            owner = self._sources.owner(request.path)
+            if owner is None or not self._auth.may_watch(principal, owner):
+                # The answer of a path that does not exist: another account's caller
+                # learns nothing about which paths do.
+                writer.write(response(404, request.cseq))
+                return
         handler = {
             "DESCRIBE": self._describe,
             "SETUP": self._setup,

@@ -1,0 +1,1 @@
+"""What every HTTP face shares below its dialect: strict JSON input and query parsing."""
