@@ -145,11 +145,19 @@ def declare_routes(gate: GateConfig, mjpeg_is_open: Callable[[], bool]) -> None:
         gate.declare(name, Access("camnet", house_refuse, open=True, during_maintenance=True))
 
 
+SECRETS_RULE = "=" * 78
+"""The line above and below the first-start secrets, so they stand out from log lines."""
+
+
 def print_initial_credentials(credentials: InitialCredentials) -> None:
-    """Show first-start secrets once, on stdout (never in the logs)."""
+    """Show first-start secrets once, on stdout (never in the logs), as a framed block
+    printed after the listening line, where the operator looks last."""
     if not credentials.any:
         return
-    lines = ["", "camnet created its users. These secrets are shown once and stored hashed:"]
+    lines = [
+        SECRETS_RULE,
+        "camnet created its users. These secrets are shown once and stored hashed:",
+    ]
     # Secrets the operator configured are not repeated: they would only end up in logs.
     if credentials.admin_password is not None:
         shown = credentials.admin_password if credentials.admin_generated else "(as configured)"
@@ -157,8 +165,9 @@ def print_initial_credentials(credentials: InitialCredentials) -> None:
     if credentials.api_token is not None:
         shown = credentials.api_token if credentials.token_generated else "(as configured)"
         lines.append(f"  API-User token : {shown}")
-    lines.append("Change the API-User token later with: camnet token rotate")
-    lines.append("")
+    lines.append("Lost one? New API-User token: camnet token rotate")
+    lines.append("          New admin password: camnet user passwd admin")
+    lines.append(SECRETS_RULE)
     print("\n".join(lines), file=sys.stdout, flush=True)
 
 
@@ -180,9 +189,9 @@ def create_app(
         # cyclic collector's full passes, which otherwise stall the loop now and then.
         gc.collect()
         gc.freeze()
-        on_credentials(credentials)
         if on_ready is not None:
             on_ready()
+        on_credentials(credentials)
         try:
             yield
         finally:
