@@ -20,6 +20,8 @@ from camnet.settings import Settings, SettingsError, load_settings
 from camnet.store.database import Database
 
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+"""128 + SIGINT: what a shell reports for a program ended by Ctrl-C."""
 
 
 def _settings_arguments(parser: argparse.ArgumentParser) -> None:
@@ -132,7 +134,11 @@ def serve(settings: Settings) -> int:
     )
     # The HTTP and HTTPS listeners run inside the app (camnet.protocols.listeners), so
     # the c2 state can switch them; this server runs the lifespan and the signals.
-    GracefulServer(config).run(sockets=[])
+    try:
+        GracefulServer(config).run(sockets=[])
+    except KeyboardInterrupt:
+        # Ctrl-C: the shutdown above has run; asyncio re-raises the signal afterwards.
+        return EXIT_INTERRUPTED
     return 0
 
 
