@@ -129,10 +129,8 @@ def run(
 ) -> subprocess.CompletedProcess[str]:
     """Run one example in a new shell (or Python process) in ``cwd``."""
     code = prepared(block, address)
-    if block.kind == "shell":
-        command = ["bash", "-c", code]
-    else:
-        command = [sys.executable, "-c", code]
+    interpreter = ["bash"] if block.kind == "shell" else [sys.executable]
+    command = [*interpreter, "-c", code]
     return subprocess.run(
         command,
         cwd=cwd,
