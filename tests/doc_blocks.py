@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -34,6 +35,8 @@ LOOKS_LIKE_COMMAND = re.compile(
     r"systemctl |git |sudo |\. )"
 )
 DOCUMENTED_ADDRESS = "127.0.0.1:8080"
+DOCUMENTED_PORTS = ("8443", "8554")
+"""Ports the docs switch on (HTTPS, RTSP); a test gives each a free port instead."""
 PLACEHOLDER = re.compile(r"\b(?P<name>[A-Z][A-Z0-9_]*)=…")
 SHELL_PREAMBLE = """set -eo pipefail
 # An HTTP error is a failed example, not a printed error body.
@@ -53,7 +56,8 @@ class Block:
 
     @property
     def id(self) -> str:
-        return f"{self.path.relative_to(REPOSITORY)}:{self.line}"
+        where = self.path.parent.name + "/" if self.path.parent.name == "docs" else ""
+        return f"{where}{self.path.name}:{self.line}"
 
     @property
     def kind(self) -> str | None:
@@ -112,12 +116,15 @@ def examples(paths: list[Path] = DOCUMENTS) -> list[Block]:
     return [block for path in paths for block in blocks(path) if block.kind is not None]
 
 
-def prepared(block: Block, address: str | None) -> str:
+def prepared(block: Block, address: str | None, ports: Mapping[str, str] | None = None) -> str:
     """The block's code as the test runs it: the documented address replaced by the
-    server's, and each ``NAME=…`` placeholder filled from the environment's ``NAME``."""
+    server's, documented ports by ``ports``, and each ``NAME=…`` placeholder filled from
+    the environment's ``NAME``."""
     code = block.code
     if address is not None:
         code = code.replace(DOCUMENTED_ADDRESS, address)
+    for documented, free in (ports or {}).items():
+        code = re.sub(rf"(?<=[:=]){documented}\b", free, code)
     if block.kind == "shell":
         code = PLACEHOLDER.sub(lambda m: f'{m["name"]}="${{{m["name"]}}}"', code)
         return SHELL_PREAMBLE + code
@@ -125,10 +132,15 @@ def prepared(block: Block, address: str | None) -> str:
 
 
 def run(
-    block: Block, cwd: Path, env: Mapping[str, str], address: str | None, timeout: float = 90
+    block: Block,
+    cwd: Path,
+    env: Mapping[str, str],
+    address: str | None,
+    ports: Mapping[str, str] | None = None,
+    timeout: float = 90,
 ) -> subprocess.CompletedProcess[str]:
     """Run one example in a new shell (or Python process) in ``cwd``."""
-    code = prepared(block, address)
+    code = prepared(block, address, ports)
     interpreter = ["bash"] if block.kind == "shell" else [sys.executable]
     command = [*interpreter, "-c", code]
     return subprocess.run(
@@ -141,6 +153,12 @@ def run(
         check=False,
         stdin=subprocess.DEVNULL,
     )
+
+
+def free_port() -> str:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return str(probe.getsockname()[1])
 
 
 def activated_path(venv_bin: Path) -> str:

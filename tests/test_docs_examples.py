@@ -16,7 +16,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.doc_blocks import DOCUMENTS, REPOSITORY, Block, activated_path, blocks, run
+from tests.doc_blocks import (
+    DOCUMENTED_PORTS,
+    DOCUMENTS,
+    REPOSITORY,
+    Block,
+    activated_path,
+    blocks,
+    free_port,
+    run,
+)
 from tests.network.mqtt_support import BROKER_HOST, BROKER_PORT, require_mosquitto
 from tests.outside import require_nats
 from tests.support import ServerProcess, clean_env
@@ -92,7 +101,7 @@ def test_the_examples_of(
 
 def _run(block: Block, workdir: Path, env: dict[str, str], server: ServerProcess | None) -> None:
     address = server.url.removeprefix("http://") if server is not None else None
-    done = run(block, workdir, env, address)
+    done = run(block, workdir, env, address, {port: free_port() for port in DOCUMENTED_PORTS})
     assert done.returncode == 0, (
         f"{block.id} failed ({done.returncode}):\n{block.code}\n"
         f"--- stdout\n{done.stdout[-3000:]}\n--- stderr\n{done.stderr[-3000:]}"
