@@ -8,7 +8,7 @@ What it does differently from a reader, and why:
 - ``HOME`` is a temporary folder (the data directory starts empty), while pip keeps the
   machine's own cache (``PIP_CACHE_DIR``), so installing needs no download twice;
 - the placeholders ``TOKEN=…`` and ``CAMNET_PASSWORD=…`` get the secrets ``make run``
-  printed, as a reader pastes them.
+  printed, as a reader pastes them; ``CAMNET_SERVER`` is the address printed.
 Blocks marked ``skip`` are not run (the marker says why).
 """
 
@@ -145,6 +145,7 @@ def test_the_readme_line_by_line_on_a_clean_clone(
         **env,
         "TOKEN": secrets["API-User token"],
         "CAMNET_PASSWORD": secrets["admin password"],
+        "CAMNET_SERVER": url,  # the client's default is the README's 127.0.0.1:8080
     }
     assert shutil.which("camnet", path=reader["PATH"]) is None
     done = subprocess.run(
