@@ -266,13 +266,15 @@ class Node:
         await self.media.start()
         await self.stereo.start()
         await self.device_server.start()
-        await self.listeners.start()
         await self.gateway_listener.start()
         await self.rtsp.start()
         self.rtsp.learn_initial(credentials)
         await self.fleet.start(self.devices)
         await self.recording.start()
         self.history.start(self.devices)
+        # Answer requests only now that every device's measured state is current (the
+        # storages scanned above): before, a client saw no or last run's diskStorages.
+        await self.listeners.start()
         if self.mqtt is not None:
             await self.mqtt.start()
         log.info(
