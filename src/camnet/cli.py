@@ -15,10 +15,12 @@ from camnet import __version__
 from camnet.cli_client import COMMANDS as CLIENT_COMMANDS
 from camnet.cli_client import add_client_commands, run_client_command
 from camnet.cli_identity import add_identity_commands, add_token_issue, run_identity_command
+from camnet.datadir import data_dir_message, data_dir_problem
 from camnet.identity.users import API_USER, UserRepository, generate_secret
 from camnet.settings import Settings, SettingsError, load_settings
 from camnet.store.database import Database
 
+EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 """128 + SIGINT: what a shell reports for a program ended by Ctrl-C."""
@@ -78,6 +80,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"camnet: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if settings.db is None:  # SQLite in the data directory: it must be usable
+        problem = data_dir_problem(settings.data_dir)
+        if problem is not None:
+            print(data_dir_message(settings.data_dir, problem), file=sys.stderr)
+            return EXIT_FAILURE
     if args.command == "serve":
         return serve(settings)
     status = run_identity_command(args, settings)
