@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import sys
 from collections.abc import Sequence
@@ -14,6 +15,7 @@ from typing import Any
 from camnet import __version__
 from camnet.cli_client import COMMANDS as CLIENT_COMMANDS
 from camnet.cli_client import add_client_commands, run_client_command
+from camnet.cli_hints import unknown_variables
 from camnet.cli_identity import add_identity_commands, add_token_issue, run_identity_command
 from camnet.datadir import data_dir_message, data_dir_problem
 from camnet.identity.users import API_USER, UserRepository, generate_secret
@@ -73,6 +75,8 @@ def _cli_settings(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    for warning in unknown_variables(os.environ, Settings.model_fields):
+        print(warning, file=sys.stderr)
     if args.command in CLIENT_COMMANDS:
         return run_client_command(args)
     try:
