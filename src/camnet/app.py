@@ -53,6 +53,7 @@ from camnet.identity.gate import Access, Gate, GateConfig, access_of
 from camnet.network.remote_nodes import NetworkCameras
 from camnet.node import Node
 from camnet.ops.body_limit import BodyLimit
+from camnet.ops.docs_ui import docs_routes
 from camnet.ops.health import health_routes
 from camnet.ops.limits import ViewerLimits
 from camnet.ops.metrics import Metrics, NodeCollector, RequestMiddleware
@@ -61,7 +62,7 @@ from camnet.settings import Settings
 from camnet.store.database import StoreBusy
 
 C2_PATHS = ("/api", "/camera.jpeg", "/camera.mjpeg")
-OPEN_DOCS = ("openapi", "swagger_ui_html", "swagger_ui_redirect")
+OPEN_DOCS = ("openapi", "swagger_ui_html", "swagger_ui_redirect", "swagger_ui_asset")
 STREAMS_ROUTES = (
     "streams_list",
     "streams_activate",
@@ -199,8 +200,9 @@ def create_app(
             await node.stop()
 
     app = FastAPI(
-        title="camnet", version=__version__, lifespan=lifespan, docs_url="/docs", redoc_url=None
+        title="camnet", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None
     )
+    app.router.routes.extend(docs_routes("camnet"))  # /docs with its files, no CDN
     app.state.node = node
     metrics = Metrics()
     app.state.metrics = metrics
