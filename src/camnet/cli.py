@@ -119,6 +119,19 @@ def serve(settings: Settings) -> int:
     from camnet.shutdown import GracefulServer
 
     configure_logging(settings.log_level, settings.log_format)
+    if settings.log_file is not None:
+        from camnet.ops.log_file import LogFileError, use_log_file
+
+        try:
+            use_log_file(
+                settings.log_file,
+                settings.log_file_max_bytes,
+                settings.log_file_backups,
+                settings.log_format,
+            )
+        except LogFileError as exc:
+            print(f"camnet: {exc}", file=sys.stderr)
+            return EXIT_FAILURE
     try:
         sock = _bind(settings)
     except OSError as exc:
