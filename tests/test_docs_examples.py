@@ -89,6 +89,7 @@ def test_the_examples_of(
     workdir = tmp_path / "work"
     workdir.mkdir()
     (workdir / "examples").symlink_to(REPOSITORY / "examples")
+    ports = {port: free_port() for port in DOCUMENTED_PORTS}  # one per document
     for block in runnable:
         server = None
         needs = block.needs - {"terminal-1"}
@@ -96,12 +97,18 @@ def test_the_examples_of(
             if needs not in servers:
                 servers[needs] = _server(tmp_path / f"data-{len(servers)}", needs)
             server = servers[needs]
-        _run(block, workdir, _environment(tmp_path, server), server)
+        _run(block, workdir, _environment(tmp_path, server), server, ports)
 
 
-def _run(block: Block, workdir: Path, env: dict[str, str], server: ServerProcess | None) -> None:
+def _run(
+    block: Block,
+    workdir: Path,
+    env: dict[str, str],
+    server: ServerProcess | None,
+    ports: dict[str, str],
+) -> None:
     address = server.url.removeprefix("http://") if server is not None else None
-    done = run(block, workdir, env, address, {port: free_port() for port in DOCUMENTED_PORTS})
+    done = run(block, workdir, env, address, ports)
     assert done.returncode == 0, (
         f"{block.id} failed ({done.returncode}):\n{block.code}\n"
         f"--- stdout\n{done.stdout[-3000:]}\n--- stderr\n{done.stderr[-3000:]}"
