@@ -76,7 +76,11 @@ class ServerProcess:
         ]
         self.output = []
         # On a first start the secrets block follows the listening line: wait for it too.
-        first_start = not (self.data_dir / "camnet.sqlite3").exists() and "--db" not in self.args
+        first_start = (
+            not (self.data_dir / "camnet.sqlite3").exists()
+            and "--db" not in self.args
+            and "CAMNET_DB" not in self.env
+        )
         process = subprocess.Popen(
             command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
         )
