@@ -5,18 +5,22 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.camnet-run
 TEST_STAMP := $(VENV)/.camnet-test
 
-.PHONY: run test lint typecheck unit bench clean media-tools
+.PHONY: run test lint typecheck unit bench clean media-tools lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(RUN_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+# Dependencies come from the lock files, every file checked against its hash; camnet
+# itself is then installed without resolving anything again (--no-deps).
+$(RUN_STAMP): pyproject.toml requirements/run.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/run.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
-$(TEST_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+$(TEST_STAMP): pyproject.toml requirements/test.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/test.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e '.[test]'
 	touch $@ $(RUN_STAMP)
 
 run: $(RUN_STAMP)
@@ -52,5 +56,16 @@ test: lint typecheck unit
 bench: $(TEST_STAMP)
 	$(BIN)/python bench/run_all.py
 
+# Regenerate both lock files with the newest versions pyproject.toml allows (then run
+# `make test` before committing them). pip-tools lives in its own venv, not in .venv.
+LOCK_VENV := .lock-venv
+COMPILE := $(LOCK_VENV)/bin/pip-compile --quiet --generate-hashes --strip-extras \
+	--allow-unsafe --no-emit-index-url --no-emit-find-links --upgrade
+lock:
+	test -x $(LOCK_VENV)/bin/pip-compile || \
+	  ($(PYTHON) -m venv $(LOCK_VENV) && $(LOCK_VENV)/bin/pip install --quiet pip-tools)
+	$(COMPILE) -o requirements/run.lock pyproject.toml
+	$(COMPILE) --extra test -o requirements/test.lock pyproject.toml
+
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(LOCK_VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -17,6 +17,8 @@ import httpx
 TOKEN = "test-token-0123456789"
 ADMIN_PASSWORD = "test-admin-password"
 READY_PREFIX = "camnet listening on "
+SECRETS_RULE = "=" * 78
+"""The rule around the first-start secrets block, printed after the listening line."""
 
 
 def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -76,6 +78,12 @@ class ServerProcess:
             *self.args,
         ]
         self.output = []
+        # On a first start the secrets block follows the listening line: wait for it too.
+        first_start = (
+            not (self.data_dir / "camnet.sqlite3").exists()
+            and "--db" not in self.args
+            and "CAMNET_DB" not in self.env
+        )
         process = subprocess.Popen(
             command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
         )
@@ -88,6 +96,13 @@ class ServerProcess:
                 self.output.append(line.rstrip("\n"))
                 if line.startswith(READY_PREFIX):
                     self.url = line[len(READY_PREFIX) :].strip()
+                    if not first_start:
+                        ready.set()
+                elif (
+                    self.url
+                    and line.rstrip("\n") == SECRETS_RULE
+                    and self.output.count(SECRETS_RULE) == 2
+                ):
                     ready.set()
 
         self._pump = threading.Thread(target=pump, daemon=True)

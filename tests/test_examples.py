@@ -1,33 +1,35 @@
-"""The c2 seed's Python examples, unmodified but for their constants, against camnet."""
+"""The c2 document's Python examples, unmodified but for their constants, against camnet.
+
+The examples are cut out of the vendor document at test time (``tests/seeds.py``); the
+repository holds none of the vendor's code.
+"""
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from tests.seeds import python_example, with_constants
 from tests.support import ServerProcess, clean_env
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+C2_DOCUMENT = "ROTO_CLEAR_IP"
+"""Text only the c2 vendor document contains: the constant its examples start with."""
+HTTP_EXAMPLE = "get=[light0,record,recordTime,pan0]"
+WEBSOCKET_EXAMPLE = "create_connection"
 
 
-def prepared(name: str, server: ServerProcess, directory: Path) -> Path:
-    """A copy of the example with its three constants pointed at the test server."""
+def prepared(marker: str, server: ServerProcess, directory: Path) -> Path:
+    """The vendor's example holding ``marker``, its three constants pointed at the server."""
     port = server.url.rsplit(":", 1)[1]
-    text = (EXAMPLES / name).read_text()
-    for constant, value in (
-        ("ROTO_CLEAR_IP", "127.0.0.1"),
-        ("ROTO_CLEAR_PORT", port),
-        ("MY_API_TOKEN", server.token),
-    ):
-        text, count = re.subn(
-            rf'^{constant} = ".*"$', f'{constant} = "{value}"', text, flags=re.MULTILINE
-        )
-        assert count == 1, constant
-    target = directory / name
-    target.write_text(text)
+    source = with_constants(
+        python_example(marker, within=C2_DOCUMENT),
+        {"ROTO_CLEAR_IP": "127.0.0.1", "ROTO_CLEAR_PORT": port, "MY_API_TOKEN": server.token},
+    )
+    target = directory / "vendor_example.py"
+    target.write_text(source)
     return target
 
 
@@ -47,7 +49,7 @@ def test_http_example(server: ServerProcess, tmp_path: Path) -> None:
     server.api({"light0": "true"})
     server.post({"pan0": {"x": 1000, "y": 1000}})
     server.post({"pan0": {"x": -50, "y": -50}})
-    result = run(prepared("c2_http_get_and_set.py", server, tmp_path))
+    result = run(prepared(HTTP_EXAMPLE, server, tmp_path))
     assert result.returncode == 0, result.stderr
     first, second = result.stdout.strip().splitlines()
     assert "'light0': True" in first
@@ -61,7 +63,7 @@ def test_http_example(server: ServerProcess, tmp_path: Path) -> None:
 
 def test_websocket_example_toggles_the_light(server: ServerProcess, tmp_path: Path) -> None:
     before = server.api({"get": "[light0]"}).json()["light0"]
-    result = run(prepared("c2_websocket_light_and_jpeg.py", server, tmp_path))
+    result = run(prepared(WEBSOCKET_EXAMPLE, server, tmp_path))
     assert result.returncode == 0, result.stderr
     assert "'cam0Exists': True" in result.stdout
     assert (tmp_path / "myCurrentImg.jpg").exists()
@@ -75,13 +77,40 @@ def test_websocket_example_saves_a_valid_jpeg(server: ServerProcess, tmp_path: P
     """The seed's example fetches ``/camera.jpeg`` with the API-User token and saves it."""
     import simplejpeg
 
-    result = run(prepared("c2_websocket_light_and_jpeg.py", server, tmp_path))
+    result = run(prepared(WEBSOCKET_EXAMPLE, server, tmp_path))
     assert result.returncode == 0, result.stderr
     saved = (tmp_path / "myCurrentImg.jpg").read_bytes()
     assert saved[:3] == b"\xff\xd8\xff"
     height, width, _, _ = simplejpeg.decode_jpeg_header(saved)
     assert (width, height) == (1920, 1080)
     assert simplejpeg.decode_jpeg(saved).shape == (1080, 1920, 3)
+
+
+def test_camnets_own_c2_example(server: ServerProcess, tmp_path: Path) -> None:
+    """examples/c2_light_and_snapshot.py: reads, toggles the light, saves a JPEG."""
+    before = server.api({"get": "[light0]"}).json()["light0"]
+    output = tmp_path / "snap.jpg"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(EXAMPLES / "c2_light_and_snapshot.py"),
+            "--url",
+            server.url,
+            "--token",
+            server.token,
+            "--output",
+            str(output),
+        ],
+        text=True,
+        capture_output=True,
+        timeout=60,
+        env=clean_env(),
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"light0 is now {not before}" in done.stdout
+    assert server.api({"get": "[light0]"}).json()["light0"] is (not before)
+    assert output.read_bytes()[:3] == b"\xff\xd8\xff"
 
 
 def test_my_service_example_on_nats_is_called_through_a_nodes_gateway(tmp_path: Path) -> None:

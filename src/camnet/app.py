@@ -59,6 +59,7 @@ from camnet.network.remote_nodes import NetworkCameras
 from camnet.node import Node
 from camnet.ops.body_limit import BodyLimit
 from camnet.ops.cors import cors_options
+from camnet.ops.docs_ui import docs_routes
 from camnet.ops.health import health_routes
 from camnet.ops.limits import ViewerLimits
 from camnet.ops.metrics import Metrics, NodeCollector, RequestMiddleware
@@ -67,7 +68,7 @@ from camnet.settings import Settings
 from camnet.store.database import StoreBusy
 
 C2_PATHS = ("/api", "/camera.jpeg", "/camera.mjpeg")
-OPEN_DOCS = ("openapi", "swagger_ui_html", "swagger_ui_redirect")
+OPEN_DOCS = ("openapi", "swagger_ui_html", "swagger_ui_redirect", "swagger_ui_asset")
 STREAMS_ROUTES = (
     "streams_list",
     "streams_list_bare",
@@ -169,11 +170,19 @@ def declare_routes(
         gate.declare(name, Access("camnet", house_refuse, open=True, during_maintenance=True))
 
 
+SECRETS_RULE = "=" * 78
+"""The line above and below the first-start secrets, so they stand out from log lines."""
+
+
 def print_initial_credentials(credentials: InitialCredentials) -> None:
-    """Show first-start secrets once, on stdout (never in the logs)."""
+    """Show first-start secrets once, on stdout (never in the logs), as a framed block
+    printed after the listening line, where the operator looks last."""
     if not credentials.any:
         return
-    lines = ["", "camnet created its users. These secrets are shown once and stored hashed:"]
+    lines = [
+        SECRETS_RULE,
+        "camnet created its users. These secrets are shown once and stored hashed:",
+    ]
     # Secrets the operator configured are not repeated: they would only end up in logs.
     if credentials.admin_password is not None:
         shown = credentials.admin_password if credentials.admin_generated else "(as configured)"
@@ -181,8 +190,9 @@ def print_initial_credentials(credentials: InitialCredentials) -> None:
     if credentials.api_token is not None:
         shown = credentials.api_token if credentials.token_generated else "(as configured)"
         lines.append(f"  API-User token : {shown}")
-    lines.append("Change the API-User token later with: camnet token rotate")
-    lines.append("")
+    lines.append("Lost one? New API-User token: camnet token rotate")
+    lines.append("          New admin password: camnet user passwd admin")
+    lines.append(SECRETS_RULE)
     print("\n".join(lines), file=sys.stdout, flush=True)
 
 
@@ -204,9 +214,9 @@ def create_app(
         # cyclic collector's full passes, which otherwise stall the loop now and then.
         gc.collect()
         gc.freeze()
-        on_credentials(credentials)
         if on_ready is not None:
             on_ready()
+        on_credentials(credentials)
         try:
             yield
         finally:
@@ -214,8 +224,9 @@ def create_app(
             await node.stop()
 
     app = FastAPI(
-        title="camnet", version=__version__, lifespan=lifespan, docs_url="/docs", redoc_url=None
+        title="camnet", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None
     )
+    app.router.routes.extend(docs_routes("camnet"))  # /docs with its files, no CDN
     app.state.node = node
     metrics = Metrics()
     app.state.metrics = metrics

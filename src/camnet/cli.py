@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import sys
 from collections.abc import Sequence
@@ -14,12 +15,17 @@ from typing import Any
 from camnet import __version__
 from camnet.cli_client import COMMANDS as CLIENT_COMMANDS
 from camnet.cli_client import add_client_commands, run_client_command
+from camnet.cli_hints import unknown_variables
 from camnet.cli_identity import add_identity_commands, add_token_issue, run_identity_command
+from camnet.datadir import data_dir_message, data_dir_problem
 from camnet.identity.users import API_USER, UserRepository, generate_secret
 from camnet.settings import Settings, SettingsError, load_settings
 from camnet.store.database import Database
 
+EXIT_FAILURE = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+"""128 + SIGINT: what a shell reports for a program ended by Ctrl-C."""
 
 
 def _settings_arguments(parser: argparse.ArgumentParser) -> None:
@@ -69,6 +75,8 @@ def _cli_settings(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    for warning in unknown_variables(os.environ, Settings.model_fields):
+        print(warning, file=sys.stderr)
     if args.command in CLIENT_COMMANDS:
         return run_client_command(args)
     try:
@@ -76,6 +84,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"camnet: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if settings.db is None:  # SQLite in the data directory: it must be usable
+        problem = data_dir_problem(settings.data_dir)
+        if problem is not None:
+            print(data_dir_message(settings.data_dir, problem), file=sys.stderr)
+            return EXIT_FAILURE
     if args.command == "serve":
         return serve(settings)
     status = run_identity_command(args, settings)
@@ -106,6 +119,19 @@ def serve(settings: Settings) -> int:
     from camnet.shutdown import GracefulServer
 
     configure_logging(settings.log_level, settings.log_format)
+    if settings.log_file is not None:
+        from camnet.ops.log_file import LogFileError, use_log_file
+
+        try:
+            use_log_file(
+                settings.log_file,
+                settings.log_file_max_bytes,
+                settings.log_file_backups,
+                settings.log_format,
+            )
+        except LogFileError as exc:
+            print(f"camnet: {exc}", file=sys.stderr)
+            return EXIT_FAILURE
     try:
         sock = _bind(settings)
     except OSError as exc:
@@ -132,7 +158,11 @@ def serve(settings: Settings) -> int:
     )
     # The HTTP and HTTPS listeners run inside the app (camnet.protocols.listeners), so
     # the c2 state can switch them; this server runs the lifespan and the signals.
-    GracefulServer(config).run(sockets=[])
+    try:
+        GracefulServer(config).run(sockets=[])
+    except KeyboardInterrupt:
+        # Ctrl-C: the shutdown above has run; asyncio re-raises the signal afterwards.
+        return EXIT_INTERRUPTED
     return 0
 
 

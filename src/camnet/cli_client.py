@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final, TextIO
 
+from camnet.cli_hints import refused_hint, unknown_names
 from camnet.cli_settings import ClientConfigError, resolve
 from camnet.client import CamnetError, Client, Recording
 from camnet.client.models import Device
@@ -36,6 +37,9 @@ COMMANDS: Final = frozenset(
     {"get", "set", "watch", "snapshot", "record", "tag", "devices", "recordings"}
 )
 RECORD_STATES: Final = ("start", "stop", "pause", "release")
+HTTP_UNAUTHORIZED: Final = 401
+SIGN_IN_REFUSED: Final = frozenset({"invalid_grant", "invalid_client"})
+"""OAuth codes of a sign-in the server refused (400 or 401): the credentials are wrong."""
 _TRUE: Final = frozenset({"true", "1", "on", "yes"})
 _FALSE: Final = frozenset({"false", "0", "off", "no"})
 
@@ -211,6 +215,9 @@ class ProgressBar:
 
 def _get(client: Client, args: argparse.Namespace, out: TextIO) -> int:
     values = client.get(*args.names)
+    if any(name not in values for name in args.names):  # the server ignores unknown names
+        for warning in unknown_names(args.names, client.get()):
+            print(warning, file=sys.stderr)
     if args.json:
         _print_json(values, out)
     else:
@@ -405,6 +412,8 @@ def run_client_command(args: argparse.Namespace, environ: Mapping[str, str] | No
         return EXIT_USAGE
     except CamnetError as exc:
         _report(exc)
+        if exc.status == HTTP_UNAUTHORIZED or exc.code in SIGN_IN_REFUSED:
+            print(refused_hint(settings.credentials, settings.source), file=sys.stderr)
         return EXIT_FAILURE
     except OSError as exc:
         print(f"camnet: {exc}", file=sys.stderr)

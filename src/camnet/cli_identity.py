@@ -1,5 +1,6 @@
 """Identity commands: ``account add``, ``user add``, ``client add``, ``token issue``,
-``apikey add`` and ``maintenance on|off``.
+``apikey add`` and ``maintenance on|off`` (list, disable/enable, delete and passwd are in
+``cli_manage.py``).
 
 They act on a data directory (``--data-dir``), also while a server runs on it: the server
 notices new or changed users, clients and keys within a second. ``--json`` prints one
@@ -18,6 +19,12 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from camnet.cli_manage import (
+    add_apikey_management,
+    add_client_management,
+    add_user_management,
+    management_handler,
+)
 from camnet.clock import SystemClock
 from camnet.identity.accounts import AccountError, check_account_name
 from camnet.identity.apikeys import ApiKeyError
@@ -63,6 +70,7 @@ def add_identity_commands(
     add.add_argument("--password", required=True, help="at least 8 characters")
     add.add_argument("--email", help="for the fleet login")
     add.add_argument("--role", choices=ROLES, default=Role.OPERATOR.value)
+    add_user_management(user_commands, command)
 
     client = commands.add_parser("client", help="OAuth clients (apps)")
     client_commands = client.add_subparsers(dest="client_command", required=True)
@@ -77,6 +85,7 @@ def add_identity_commands(
     add.add_argument("--role", choices=ROLES, default=Role.OPERATOR.value)
     add.add_argument("--rate-limit", type=int, help="requests per minute (default: server's)")
     add.add_argument("--secret", help="use this secret instead of a random one (≥ 8 chars)")
+    add_client_management(client_commands, command)
 
     apikey = commands.add_parser("apikey", help="long-lived API keys")
     apikey_commands = apikey.add_subparsers(dest="apikey_command", required=True)
@@ -84,6 +93,7 @@ def add_identity_commands(
     add.add_argument("name", metavar="NAME")
     add.add_argument("--account", default=DEFAULT_ACCOUNT)
     add.add_argument("--role", choices=ROLES, default=Role.OPERATOR.value)
+    add_apikey_management(apikey_commands, command)
 
     maintenance = commands.add_parser("maintenance", help="maintenance mode (503 for clients)")
     maintenance_commands = maintenance.add_subparsers(dest="maintenance_command", required=True)
@@ -131,7 +141,7 @@ def run_identity_command(args: argparse.Namespace, settings: Settings) -> int | 
         "apikey": _apikey_add,
         "maintenance": _maintenance,
     }
-    handler = handlers.get(args.command)
+    handler = management_handler(args) or handlers.get(args.command)
     if handler is None and args.command == "token" and args.token_command == "issue":
         handler = _token_issue
     if handler is None:

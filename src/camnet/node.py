@@ -43,6 +43,7 @@ from camnet.network.remote_nodes import SERVER as DEVICE_SERVER
 from camnet.network.remote_nodes import RemoteNodes
 from camnet.network.store import Store
 from camnet.network.store_backends import DatabaseStoreBackend, KvStoreBackend, StoreBackend
+from camnet.ops.stopping import stop_all
 from camnet.protocols.gateway_listener import GatewayListener
 from camnet.protocols.listeners import ListenerManager
 from camnet.protocols.rtsp.service import RtspService
@@ -298,13 +299,15 @@ class Node:
         await self.media.start()
         await self.stereo.start()
         await self.device_server.start()
-        await self.listeners.start()
         await self.gateway_listener.start()
         await self.rtsp.start()
         self.rtsp.learn_initial(credentials)
         await self.fleet.start(self.devices)
         await self.recording.start()
         self.history.start(self.devices)
+        # Answer requests only now that every device's measured state is current (the
+        # storages scanned above): before, a client saw no or last run's diskStorages.
+        await self.listeners.start()
         if self.mqtt is not None:
             await self.mqtt.start()
         log.info(
@@ -313,27 +316,34 @@ class Node:
         return credentials
 
     async def stop(self) -> None:
-        if self.mqtt is not None:
-            await self.mqtt.stop()
-        await self._close_viewers()
-        await self.encoders.stop()
-        await self.gateway_listener.stop()
-        await self.device_server.stop()
-        await self.remote.stop()
-        self.history.stop()
-        await self.stereo.stop()
-        await self.rtsp.stop()
-        await self.listeners.stop()
-        await self.fleet.stop()
-        await self.recording.stop()
-        await self.media.stop()
-        await self.presence.stop()
-        self.c2_fanout.stop()
-        await self.control_unit.stop()
-        await self.maintenance_switch.stop()
-        await self.authenticator.stop()
-        await self.identity.stop()
-        await self.zmq_hub.stop()
-        await self.store.stop()
-        await self.bus.stop()
-        self.database.close()
+        """Stop every part in order. A part whose stop fails is logged in one line and the
+        rest still stop (camnet.ops.stopping), so one failure never skips the others."""
+        mqtt = self.mqtt
+        await stop_all(
+            [
+                ("mqtt", mqtt.stop if mqtt is not None else None),
+                ("viewers", self._close_viewers),
+                ("encoders", self.encoders.stop),
+                ("gateway listener", self.gateway_listener.stop),
+                ("device server", self.device_server.stop),
+                ("remote nodes", self.remote.stop),
+                ("history", self.history.stop),
+                ("stereo cameras", self.stereo.stop),
+                ("rtsp", self.rtsp.stop),
+                ("listeners", self.listeners.stop),
+                ("fleet", self.fleet.stop),
+                ("recording", self.recording.stop),
+                ("media", self.media.stop),
+                ("presence", self.presence.stop),
+                ("c2 fan-out", self.c2_fanout.stop),
+                ("control unit", self.control_unit.stop),
+                ("maintenance switch", self.maintenance_switch.stop),
+                ("authenticator", self.authenticator.stop),
+                ("identity", self.identity.stop),
+                ("zmq hub", self.zmq_hub.stop),
+                ("store", self.store.stop),
+                ("bus", self.bus.stop),
+                ("database", self.database.close),
+            ]
+        )
+        log.info("node %s stopped", self.settings.machine_name)

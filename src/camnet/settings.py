@@ -315,6 +315,15 @@ class Settings(BaseModel):
         description="log lines: 'json' (one object per line), 'text' (for people), or "
         "'auto': text on a terminal, JSON otherwise",
     )
+    log_file: Path | None = Field(
+        None, description="write the logs to this file (rotated) instead of stderr"
+    )
+    log_file_max_bytes: int = Field(
+        10 * 1024 * 1024, ge=4096, description="rotate the log file when it reaches this size"
+    )
+    log_file_backups: int = Field(
+        5, ge=1, le=100, description="rotated log files kept (camnet.log.1 … .N)"
+    )
     metrics_open: bool = Field(
         False,
         description="serve /metrics without credentials (default: a principal with the "

@@ -30,6 +30,8 @@ OPEN = {
     ("swagger_ui_html", "HEAD"),
     ("swagger_ui_redirect", "GET"),
     ("swagger_ui_redirect", "HEAD"),
+    ("swagger_ui_asset", "GET"),
+    ("swagger_ui_asset", "HEAD"),
     ("fleet_login", "POST"),
     ("fleet_refresh", "POST"),
     ("fleet_image", "GET"),

@@ -1,5 +1,8 @@
-"""The identity seed's curl commands, as written but for the host, against a real server
-whose records were made with the ``camnet`` command while it ran."""
+"""The identity document's curl commands, as written but for the host, against a real
+server whose records were made with the ``camnet`` command while it ran.
+
+The commands are cut out of the vendor document at test time (``tests/seeds.py``).
+"""
 
 from __future__ import annotations
 
@@ -7,17 +10,33 @@ import json
 import re
 import subprocess
 import sys
-from pathlib import Path
 
+from tests.seeds import shell_commands
 from tests.support import ServerProcess, clean_env
 
-SCRIPT = Path(__file__).resolve().parents[2] / "examples" / "identity_curl.sh"
+IDENTITY_DOCUMENT = "ENCODED_CLIENT_CREDS"
+"""Text only the identity vendor document contains."""
+STEPS = {
+    "discovery": "/services/$ACCOUNT_NAME",
+    "encode": "export ENCODED_CLIENT_CREDS=",
+    "app": "grant_type=client_credentials",
+    "user": "grant_type=password",
+    "verify": "Bearer $ACCESS_TOKEN",
+}
+"""Each step of the document's walk-through, by text only its command holds."""
 
 
 def blocks(url: str) -> dict[str, str]:
-    text = re.sub(r"https://[a-z0-9-]+\.pikselpalette\.com", url, SCRIPT.read_text())
-    found = dict(re.findall(r"# --- (\w+)\n(.*?)(?=\n# ---|\Z)", text, flags=re.DOTALL))
-    assert set(found) == {"discovery", "encode", "app", "user", "verify"}
+    """The document's commands by step, their vendor hosts replaced by ``url``."""
+    commands = [
+        re.sub(r"https://[a-z0-9-]+\.pikselpalette\.com", url, command)
+        for command in shell_commands(IDENTITY_DOCUMENT)
+    ]
+    found: dict[str, str] = {}
+    for step, marker in STEPS.items():
+        matching = [command for command in commands if marker in command]
+        assert len(matching) == 1, f"{step}: {len(matching)} commands contain {marker!r}"
+        found[step] = matching[0]
     return found
 
 

@@ -35,6 +35,7 @@ EXCLUDED: dict[tuple[str, str], str] = {
     ("/openapi.json", "get"): "the document itself",
     ("/docs", "get"): "the Swagger UI page that shows the document",
     ("/docs/oauth2-redirect", "get"): "the Swagger UI's OAuth2 redirect page",
+    ("/docs/assets/{name}", "get"): "the Swagger UI's own files, served by camnet (no CDN)",
 }
 """(path, method) → why it is not in the document. HEAD is not listed: every HEAD is
 answered by its GET's handler, which the document describes."""

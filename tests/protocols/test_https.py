@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import socket
 import ssl
 import stat
@@ -21,10 +20,11 @@ import websocket
 from camnet.protocols import certificates
 from tests.inprocess import InProcessServer, inprocess_server
 from tests.protocols.rtsp_support import admin_get, free_port
+from tests.seeds import python_example, with_constants
 from tests.support import ADMIN_PASSWORD, TOKEN, clean_env
+from tests.test_examples import C2_DOCUMENT, HTTP_EXAMPLE, WEBSOCKET_EXAMPLE
 
 pytestmark = pytest.mark.timeout(120)
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 ADMIN = ("admin", ADMIN_PASSWORD)
 
 
@@ -117,25 +117,20 @@ def test_wss_websocket(secure: tuple[InProcessServer, str, Path]) -> None:
         connection.close()
 
 
-def prepared(name: str, port: str, directory: Path) -> Path:
-    """The seed's example pointed at camnet's HTTPS listener (https/wss for http/ws)."""
-    text = (EXAMPLES / name).read_text()
-    for constant, value in (
-        ("ROTO_CLEAR_IP", "127.0.0.1"),
-        ("ROTO_CLEAR_PORT", port),
-        ("MY_API_TOKEN", TOKEN),
-    ):
-        text, count = re.subn(
-            rf'^{constant} = ".*"$', f'{constant} = "{value}"', text, flags=re.MULTILINE
-        )
-        assert count == 1, constant
+def prepared(marker: str, port: str, directory: Path) -> Path:
+    """The c2 document's example holding ``marker`` (cut out of the vendor document at
+    test time), its constants pointed at the HTTPS listener, its URLs made https/wss."""
+    text = with_constants(
+        python_example(marker, within=C2_DOCUMENT),
+        {"ROTO_CLEAR_IP": "127.0.0.1", "ROTO_CLEAR_PORT": port, "MY_API_TOKEN": TOKEN},
+    )
     text = text.replace('"http://"', '"https://"').replace('"ws://"', '"wss://"')
-    target = directory / name
+    target = directory / "vendor_example.py"
     target.write_text(text)
     return target
 
 
-@pytest.mark.parametrize("name", ["c2_http_get_and_set.py", "c2_websocket_light_and_jpeg.py"])
+@pytest.mark.parametrize("name", [HTTP_EXAMPLE, WEBSOCKET_EXAMPLE], ids=["http", "websocket"])
 def test_the_seed_examples_over_https(
     secure: tuple[InProcessServer, str, Path], name: str, tmp_path: Path
 ) -> None:
@@ -154,7 +149,7 @@ def test_the_seed_examples_over_https(
     )
     assert result.returncode == 0, result.stderr
     assert "'light0'" in result.stdout
-    if name.startswith("c2_websocket"):
+    if name == WEBSOCKET_EXAMPLE:
         assert (tmp_path / "myCurrentImg.jpg").read_bytes()[:2] == b"\xff\xd8"
 
 

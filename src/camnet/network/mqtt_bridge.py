@@ -177,20 +177,26 @@ class MqttBridge:
             await client.publish(topic, text, qos=1, retain=True)
         await client.publish(self.availability_topic, ONLINE, qos=1, retain=True)
         self.connected.set()
+        # Plain except clauses, not except*: except* would wrap a stop's CancelledError in
+        # a BaseExceptionGroup that no caller expects (Ctrl-C then ended in a traceback).
         try:
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._forward_updates(client))
                 group.create_task(self._receive(client))
                 if self._config.image_interval > 0:
                     group.create_task(self._images(client))
-        except* aiomqtt.MqttError as errors:
-            raise errors.exceptions[0] from None
-        except* asyncio.CancelledError:
+        except asyncio.CancelledError:
             # Stopping: say so before the connection closes (the will covers a crash).
-            await asyncio.shield(
-                client.publish(self.availability_topic, OFFLINE, qos=1, retain=True)
-            )
+            with contextlib.suppress(aiomqtt.MqttError):
+                await asyncio.shield(
+                    client.publish(self.availability_topic, OFFLINE, qos=1, retain=True)
+                )
             raise
+        except BaseExceptionGroup as errors:
+            lost = errors.subgroup(aiomqtt.MqttError)
+            if lost is None:
+                raise
+            raise lost.exceptions[0] from None
 
     async def _publish_discovery(self, client: aiomqtt.Client) -> None:
         context = DiscoveryContext(self._topics, self._config.discovery_prefix, self._config.node)

@@ -153,6 +153,10 @@ class RtspServer:
             writer.write(response(505, request.cseq))
             return
         if request.method == "OPTIONS":
+            # Open, but credentials sent along are checked (and a valid Basic secret is
+            # learnt for Digest): `curl -u USER:SECRET rtsp://…` sends only OPTIONS.
+            if request.headers.get("authorization"):
+                await self._auth.principal(request.method, request.headers["authorization"])
             writer.write(response(200, request.cseq, [("Public", PUBLIC)]))
             return
         principal = await self._auth.principal(request.method, request.headers.get("authorization"))
