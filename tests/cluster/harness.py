@@ -1,0 +1,150 @@
+"""Nodes of one camnet network in separate processes, for the cluster tests.
+
+Each node is a real ``camnet serve`` with its own data directory, free ports, a random
+machine name and the test's NATS network name (so runs at the same time on the machine's
+shared nats-server never hear each other) and, when given, a PostgreSQL database shared
+by the nodes of one round. Nodes are started from threads, so that "at once" means the
+processes really race through their first start.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.fleet.helpers import ADMIN_EMAIL, bearer, login
+from tests.support import ADMIN_PASSWORD, TOKEN, ServerProcess
+
+HEARTBEAT = 0.3
+"""Seconds between heartbeats: a node gone for three (0.9 s) is offline."""
+CREATED_USERS = "camnet created its users"
+"""The first line of the first-start secrets block (camnet.app.print_initial_credentials)."""
+
+
+@dataclass
+class ClusterNode:
+    machine: str
+    process: ServerProcess
+
+    @property
+    def url(self) -> str:
+        return self.process.url
+
+    @property
+    def c2(self) -> str:
+        return f"{self.machine}-C2"
+
+    @property
+    def printed_secrets(self) -> bool:
+        """Whether this node showed the first-start secrets (it created the users)."""
+        return any(CREATED_USERS in line for line in self.process.output)
+
+    def http(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=15.0)
+
+    def fleet_devices(self) -> dict[str, dict[str, Any]]:
+        """The fleet device list by name, as the administrator sees it."""
+        with self.http() as http:
+            token = login(http, ADMIN_EMAIL, ADMIN_PASSWORD)["access_token"]
+            response = http.get("/api/v1/devices", params={"per_page": 100}, headers=bearer(token))
+        assert response.status_code == 200, response.text
+        return {row["name"]: row for row in response.json()["data"]}
+
+    def services(self) -> dict[str, dict[str, Any]]:
+        """The network's services as this node lists them (``/services/default``)."""
+        with self.http() as http:
+            response = http.get("/services/default")
+        assert response.status_code == 200, response.text
+        return {row["name"]: row for row in response.json()["services"]}
+
+
+def network_name() -> str:
+    """A NATS network of the test's own."""
+    return f"t{secrets.token_hex(6)}"
+
+
+def cluster_node(
+    root: Path,
+    network: str,
+    bus: str,
+    *,
+    db: str | None = None,
+    heartbeat: float = HEARTBEAT,
+    extra: str = "",
+) -> ClusterNode:
+    """A node (not started) of ``network`` on ``bus``; no stereo camera, one head, so
+    that many nodes start quickly on a busy machine."""
+    machine = f"n{secrets.token_hex(4)}"
+    data = root / machine
+    data.mkdir(parents=True)
+    config = root / f"{machine}.toml"
+    lines = [
+        f'machine_name = "{machine}"',
+        f'network_name = "{network}"',
+        f'bus = "{bus}"',
+        f'store_bucket = "{network}"',
+        f"heartbeat_interval = {heartbeat}",
+        "remote_timeout = 3.0",
+        "stereo_cameras = []",
+        "second_head = false",
+        "gateway_listener = false",
+    ]
+    if db is not None:
+        lines.append(f'db = "{db}"')
+    config.write_text("\n".join(lines) + "\n" + extra)
+    return ClusterNode(machine, ServerProcess(data, args=["--config", str(config)]))
+
+
+def start_together(nodes: Sequence[ClusterNode], timeout: float = 60.0) -> list[str]:
+    """Start every node at the same moment; the failures (a node's output), empty when
+    all of them came up."""
+    failures: list[str] = []
+    gate = threading.Barrier(len(nodes))
+
+    def start(node: ClusterNode) -> None:
+        gate.wait()
+        try:
+            node.process.start(timeout)
+        except RuntimeError as exc:
+            failures.append(f"{node.machine}: {exc}")
+
+    threads = [threading.Thread(target=start, args=(node,)) for node in nodes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return failures
+
+
+def stop_all(nodes: Sequence[ClusterNode]) -> None:
+    """Stop the nodes in parallel (each SIGTERM, then SIGKILL after 10 s)."""
+    threads = [threading.Thread(target=node.process.stop) for node in nodes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def in_parallel(work: Sequence[Callable[[], None]]) -> None:
+    """Run each callable in its own thread; re-raise the first failure."""
+    errors: list[BaseException] = []
+
+    def run(fn: Callable[[], None]) -> None:
+        try:
+            fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(fn,)) for fn in work]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
