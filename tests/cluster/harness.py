@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ CREATED_USERS = "camnet created its users"
 class ClusterNode:
     machine: str
     process: ServerProcess
+    _token: str | None = field(default=None, repr=False)
 
     @property
     def url(self) -> str:
@@ -49,10 +50,14 @@ class ClusterNode:
         return httpx.Client(base_url=self.url, timeout=15.0)
 
     def fleet_devices(self) -> dict[str, dict[str, Any]]:
-        """The fleet device list by name, as the administrator sees it."""
+        """The fleet device list by name, as the administrator sees it (one login per
+        node: hashing a password on every poll would slow the machine under test)."""
         with self.http() as http:
-            token = login(http, ADMIN_EMAIL, ADMIN_PASSWORD)["access_token"]
-            response = http.get("/api/v1/devices", params={"per_page": 100}, headers=bearer(token))
+            if self._token is None:
+                self._token = str(login(http, ADMIN_EMAIL, ADMIN_PASSWORD)["access_token"])
+            response = http.get(
+                "/api/v1/devices", params={"per_page": 100}, headers=bearer(self._token)
+            )
         assert response.status_code == 200, response.text
         return {row["name"]: row for row in response.json()["data"]}
 

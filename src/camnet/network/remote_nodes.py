@@ -6,7 +6,9 @@ its Updates; a control unit is found by its machine (the c2 face serves it under
 ``/nodes/{machine}/api``), a stereo camera by its mxid (``/cameras/{mxid}/…``).
 A device is never forgotten while the node runs: when its node goes away it stays
 listed, offline (presence says so after three missed heartbeats), and comes back with
-its node. Listeners (the fleet registry) hear of each new remote device once.
+its node. Listeners (the fleet registry) hear of each new remote device once; when one
+fails (its database write raced another node's, the database was away), it hears of the
+device again at the device's next ``Self``, until it succeeds (issue 19).
 """
 
 from __future__ import annotations
@@ -81,6 +83,8 @@ class RemoteNodes:
         self._subscription: Subscription | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._seeding: set[str] = set()
+        self._untold: set[str] = set()
+        """Devices some listener failed on: told again at their next ``Self``."""
 
     async def start(self) -> None:
         self._subscription = self._bus.subscribe(TopicFilter(type=MessageType.SELF), self._on_self)
@@ -121,8 +125,12 @@ class RemoteNodes:
             if device is None:
                 return
             self._spawn(self._welcome(device))
-        elif not device.seeded or (last is not None and now - last > RESEED_AFTER * interval):
-            self._spawn(self._seed(device))
+        else:
+            if not device.seeded or (last is not None and now - last > RESEED_AFTER * interval):
+                self._spawn(self._seed(device))
+            if source in self._untold:
+                self._untold.discard(source)
+                self._spawn(self._tell(device))
 
     def _adopt(self, name: str, machine: str, details: dict[str, Any]) -> RemoteDevice | None:
         profile = profile_of(details)
@@ -150,11 +158,19 @@ class RemoteNodes:
     async def _welcome(self, device: RemoteDevice) -> None:
         await device.start()
         await self._seed(device)
+        await self._tell(device)
+
+    async def _tell(self, device: RemoteDevice) -> None:
+        """Every listener hears of the device (each must accept hearing it again)."""
         for listener in self.listeners:
             try:
                 await listener(device)
             except Exception:
-                log.exception("listener of remote device %s failed", device.name)
+                log.exception(
+                    "listener of remote device %s failed; told again at its next heartbeat",
+                    device.name,
+                )
+                self._untold.add(device.name)
 
     async def _seed(self, device: RemoteDevice) -> None:
         if device.name in self._seeding:
