@@ -261,10 +261,12 @@ class Node:
         await self.control_unit.start()
         self.c2_fanout.start()
         await self.remote.start()
-        await self.presence.start()
         await self.media.start()
         await self.stereo.start()
         await self.device_server.start()
+        # Announced only once its devices answer: another node reads a new device's
+        # state at once, and would wait out its timeout on a device server not yet there.
+        await self.presence.start()
         await self.listeners.start()
         await self.gateway_listener.start()
         await self.rtsp.start()
@@ -275,7 +277,10 @@ class Node:
         if self.mqtt is not None:
             await self.mqtt.start()
         log.info(
-            "node %s started with device %s", self.settings.machine_name, self.control_unit.name
+            "node %s started with device %s and stereo cameras %s",
+            self.settings.machine_name,
+            self.control_unit.name,
+            ", ".join(self.stereo.cameras) or "(none)",
         )
         return credentials
 

@@ -7,6 +7,7 @@ exit status 2 and a message that names the key and what it may be.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import socket
@@ -41,6 +42,18 @@ def default_machine_name() -> str:
     """The host name made fit for ``MachineName-ServiceName``: letters, digits, ``_``."""
     cleaned = re.sub(r"[^A-Za-z0-9_]", "_", socket.gethostname().split(".")[0])
     return cleaned[:64] or "camnet"
+
+
+MXID_PREFIX: Final = "14442C10"
+"""The first digits of the mxid camnet used to give every node's simulated stereo camera."""
+
+
+def default_stereo_mxid(machine_name: str) -> str:
+    """The default simulated stereo camera's mxid, derived from the machine name (issue 19):
+    18 upper-case hex digits like the seed's, stable across restarts, different on every
+    node of a network, so other nodes' cameras can be told apart."""
+    digest = hashlib.sha256(machine_name.encode()).hexdigest().upper()
+    return MXID_PREFIX + digest[:10]
 
 
 class Settings(BaseModel):
@@ -208,9 +221,10 @@ class Settings(BaseModel):
         description="longest wait in seconds between reconnection attempts of an OpenCV source",
     )
     stereo_cameras: list[Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{1,64}$")]] = Field(
-        default_factory=lambda: ["14442C10D13EABCE00"],
+        default_factory=list,
         max_length=8,
-        description="mxids of the simulated stereo cameras (streams API); [] for none",
+        description="mxids of the simulated stereo cameras (streams API); [] for none; "
+        "unset: one camera whose mxid is derived from machine_name",
     )
     stereo_baseline_mm: float = Field(
         75.0, gt=10, le=500, description="distance between a simulated stereo pair's sensors"
@@ -418,6 +432,16 @@ class Settings(BaseModel):
             for item in value:
                 Action.parse(str(item))
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_stereo_camera(cls, data: Any) -> Any:
+        """Unset ``stereo_cameras``: one camera named after this machine (not one mxid
+        shared by every node, as before issue 19)."""
+        if isinstance(data, dict) and "stereo_cameras" not in data:
+            machine = data.get("machine_name") or default_machine_name()
+            return {**data, "stereo_cameras": [default_stereo_mxid(str(machine))]}
+        return data
 
     @model_validator(mode="after")
     def _check_camera_source(self) -> Settings:
