@@ -17,7 +17,8 @@ def test_each_machine_gets_its_own_stable_mxid_in_the_old_form() -> None:
     other = load_settings({"machine_name": "cell4"}, environ={}).stereo_cameras
     assert first == again == [default_stereo_mxid("cell3")]
     assert other == [default_stereo_mxid("cell4")] != first
-    assert SEED_MXID.match(first[0]) and SEED_MXID.match(other[0])
+    assert SEED_MXID.match(first[0])
+    assert SEED_MXID.match(other[0])
 
 
 def test_the_host_name_decides_when_the_machine_name_is_not_set() -> None:

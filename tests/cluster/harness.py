@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from tests.fleet.helpers import ADMIN_EMAIL, bearer, login
-from tests.support import ADMIN_PASSWORD, TOKEN, ServerProcess
+from tests.support import ADMIN_PASSWORD, ServerProcess
 
 HEARTBEAT = 0.3
 """Seconds between heartbeats: a node gone for three (0.9 s) is offline."""
@@ -81,10 +81,12 @@ def cluster_node(
     *,
     db: str | None = None,
     heartbeat: float = HEARTBEAT,
+    stereo: bool = False,
     extra: str = "",
 ) -> ClusterNode:
-    """A node (not started) of ``network`` on ``bus``; no stereo camera, one head, so
-    that many nodes start quickly on a busy machine."""
+    """A node (not started) of ``network`` on ``bus``; one head and, unless ``stereo``,
+    no stereo camera (with it: the default one, named after the machine), so that many
+    nodes start quickly on a busy machine."""
     machine = f"n{secrets.token_hex(4)}"
     data = root / machine
     data.mkdir(parents=True)
@@ -96,10 +98,11 @@ def cluster_node(
         f'store_bucket = "{network}"',
         f"heartbeat_interval = {heartbeat}",
         "remote_timeout = 3.0",
-        "stereo_cameras = []",
         "second_head = false",
         "gateway_listener = false",
     ]
+    if not stereo:
+        lines.append("stereo_cameras = []")
     if db is not None:
         lines.append(f'db = "{db}"')
     config.write_text("\n".join(lines) + "\n" + extra)
@@ -134,22 +137,3 @@ def stop_all(nodes: Sequence[ClusterNode]) -> None:
         thread.start()
     for thread in threads:
         thread.join()
-
-
-def in_parallel(work: Sequence[Callable[[], None]]) -> None:
-    """Run each callable in its own thread; re-raise the first failure."""
-    errors: list[BaseException] = []
-
-    def run(fn: Callable[[], None]) -> None:
-        try:
-            fn()
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(fn,)) for fn in work]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]

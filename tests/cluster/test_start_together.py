@@ -9,6 +9,7 @@ really created the users), and each node must list all three control units onlin
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from tests.cluster.harness import (
@@ -41,7 +42,7 @@ def one_round(root: Path, nats: str) -> None:
             assert not failures, "\n\n".join(failures)
             machines = [node.machine for node in nodes]
             for node in nodes:
-                wait_until(lambda n=node: all_online(n, machines), what="all control units")
+                wait_until(functools.partial(all_online, node, machines), what="control units")
             shown = [node.machine for node in nodes if node.printed_secrets]
             assert len(shown) == 1, f"first-start secrets shown by {shown}"
             with nodes[0].http() as http:
