@@ -9,7 +9,9 @@ processes really race through their first start.
 
 from __future__ import annotations
 
+import os
 import secrets
+import shutil
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,8 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.fleet.helpers import ADMIN_EMAIL, bearer, login
+from tests.network.integration.nodes import NATS_SERVER
 from tests.support import ADMIN_PASSWORD, ServerProcess
 
 HEARTBEAT = 0.3
@@ -137,3 +141,13 @@ def stop_all(nodes: Sequence[ClusterNode]) -> None:
         thread.start()
     for thread in threads:
         thread.join()
+
+
+def require_nats_server() -> None:
+    """Skip (fail under CI) unless the test can start a nats-server of its own."""
+    if os.access(NATS_SERVER, os.X_OK) or shutil.which("nats-server"):
+        return
+    reason = f"{NATS_SERVER} is not installed"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason}; under CI=true it is required")
+    pytest.skip(reason)
