@@ -22,9 +22,11 @@ from camnet.faces.zmq_hub import HubConfig, ZmqHub
 from camnet.fleet.service import FleetService
 from camnet.identity.authenticator import Authenticator
 from camnet.identity.bootstrap import InitialCredentials, ensure_initial_users
+from camnet.identity.changes import LOCAL_POLL, NATS_POLL, IdentityChanges
 from camnet.identity.gate import Maintenance
 from camnet.identity.permissions import PermissionPolicy
 from camnet.identity.policy import Policy
+from camnet.identity.purge import TokenPurge
 from camnet.identity.ratelimit import FailureBackoff, FixedWindowLimiter
 from camnet.identity.service import IdentityService
 from camnet.identity.users import UserRepository
@@ -91,14 +93,29 @@ class Node:
         permission_policy = PermissionPolicy(
             self.settings.api_user_read, self.settings.api_user_write
         )
+        # Issue 19, item 7: identity changes are announced on the bus; the watchers poll
+        # only as a safety net (each second alone, every few seconds with NATS).
+        self.identity_changes = IdentityChanges(
+            self.bus, self.settings.machine_name, self.database.engine
+        )
+        identity_poll = NATS_POLL if isinstance(self.bus, NatsBus) else LOCAL_POLL
         self.identity = IdentityService(
             self.database,
             permission_policy,
             self.clock,
             access_lifetime=self.settings.token_lifetime,
             refresh_lifetime=self.settings.refresh_token_lifetime,
+            poll_interval=identity_poll,
+            changes=self.identity_changes.listener(),
         )
-        self.authenticator = Authenticator(self.database, permission_policy, identity=self.identity)
+        self.authenticator = Authenticator(
+            self.database,
+            permission_policy,
+            poll_interval=identity_poll,
+            identity=self.identity,
+            changes=self.identity_changes.listener(),
+        )
+        self.token_purge = TokenPurge(self.database, self.clock)
         self.policy = Policy(self.identity, self.authenticator)
         self.limiter = FixedWindowLimiter(self.clock, self.settings.rate_limit_per_minute)
         self.token_limiter = FixedWindowLimiter(self.clock, self.settings.token_requests_per_minute)
@@ -255,8 +272,10 @@ class Node:
         await self.bus.start()
         await self.zmq_hub.start()
         await self.store.start(self.bus)
+        await self.identity_changes.start()
         await self.identity.start()
         await self.authenticator.start()
+        await self.token_purge.start()
         await self.maintenance_switch.start()
         await self.control_unit.start()
         self.c2_fanout.start()
@@ -302,8 +321,10 @@ class Node:
         self.c2_fanout.stop()
         await self.control_unit.stop()
         await self.maintenance_switch.stop()
+        await self.token_purge.stop()
         await self.authenticator.stop()
         await self.identity.stop()
+        await self.identity_changes.stop()
         await self.zmq_hub.stop()
         await self.store.stop()
         await self.bus.stop()

@@ -23,6 +23,7 @@ from camnet.clock import Clock
 from camnet.identity.accounts import AccountRepository
 from camnet.identity.actions import Action, ActionError
 from camnet.identity.apikeys import ApiKeyRepository
+from camnet.identity.changes import ChangeListener
 from camnet.identity.clients import ClientRecord, ClientRepository
 from camnet.identity.permissions import DEFAULT_ACCOUNT, PermissionPolicy, Principal
 from camnet.identity.tokens import (
@@ -122,8 +123,12 @@ class IdentityService:
         access_lifetime: float,
         refresh_lifetime: float,
         poll_interval: float = 1.0,
+        changes: ChangeListener | None = None,
     ) -> None:
+        """``changes``: wakes the watcher at once when identity data changed (a notice
+        from ``identity.changes``); ``poll_interval`` is then only its safety net."""
         self._database = database
+        self._changes = changes
         engine = database.engine
         self.accounts = AccountRepository(engine)
         self.users = UserRepository(engine)
@@ -181,7 +186,10 @@ class IdentityService:
 
     async def _watch(self) -> None:
         while True:
-            await asyncio.sleep(self._poll_interval)
+            if self._changes is None:
+                await asyncio.sleep(self._poll_interval)
+            else:
+                await self._changes.wait(self._poll_interval)
             try:
                 version = await self._database.run(self._change_version)
             except Exception:
