@@ -27,6 +27,9 @@ from tests.support import ADMIN_PASSWORD, ServerProcess
 
 HEARTBEAT = 0.3
 """Seconds between heartbeats: a node gone for three (0.9 s) is offline."""
+WAIT = 60.0
+"""Seconds a test waits for the network to settle: long, for a machine shared by many
+test runs; a healthy network settles in one or two seconds."""
 CREATED_USERS = "camnet created its users"
 """The first line of the first-start secrets block (camnet.app.print_initial_credentials)."""
 

@@ -13,17 +13,12 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+import pytest
+
 from camnet.settings import default_stereo_mxid
-from tests.cluster.harness import (
-    ClusterNode,
-    cluster_node,
-    network_name,
-    start_together,
-    stop_all,
-)
+from tests.cluster.conftest import RunningNetwork
+from tests.cluster.harness import WAIT, ClusterNode, cluster_node
 from tests.fleet.helpers import wait_until
-from tests.outside import require_nats
-from tests.postgres import scratch_database
 
 ROUNDS = 10
 FAILED_LISTING = "listener of remote device"
@@ -45,30 +40,27 @@ def everything_online(viewer: ClusterNode, devices: list[str]) -> bool:
     )
 
 
-def test_a_node_joining_a_running_network(tmp_path: Path) -> None:
-    nats = require_nats()
-    with scratch_database("camnet_cluster") as db:
-        network = network_name()
-        running = [cluster_node(tmp_path / "base", network, nats, db=db) for _ in range(2)]
+@pytest.mark.timeout(600)  # a busy machine: nodes start slower, never hang
+def test_a_node_joining_a_running_network(running_network: RunningNetwork, tmp_path: Path) -> None:
+    running, network, db = running_network.nodes, running_network.name, running_network.db
+    base_devices = [name for node in running for name in devices_of(node, False)]
+    for number in range(ROUNDS):
+        joiner = cluster_node(
+            tmp_path / f"join{number}", network, running_network.nats, db=db, stereo=True
+        )
         try:
-            assert not start_together(running)
-            base_devices = [name for node in running for name in devices_of(node, False)]
-            for number in range(ROUNDS):
-                joiner = cluster_node(tmp_path / f"join{number}", network, nats, db=db, stereo=True)
-                try:
-                    joiner.process.start(60)
-                    devices = [*base_devices, *devices_of(joiner, True)]
-                    for viewer in [*running, joiner]:
-                        wait_until(
-                            functools.partial(everything_online, viewer, devices),
-                            what=f"round {number}: every device online on {viewer.machine}",
-                        )
-                finally:
-                    joiner.process.stop()
-                failed = [line for line in joiner.process.output if FAILED_LISTING in line]
-                assert not failed, failed
-            for node in running:
-                failed = [line for line in node.process.output if FAILED_LISTING in line]
-                assert not failed, failed
+            joiner.process.start(60)
+            devices = [*base_devices, *devices_of(joiner, True)]
+            for viewer in [*running, joiner]:
+                wait_until(
+                    functools.partial(everything_online, viewer, devices),
+                    what=f"round {number}: every device online on {viewer.machine}",
+                    timeout=WAIT,
+                )
         finally:
-            stop_all(running)
+            joiner.process.stop()
+        failed = [line for line in joiner.process.output if FAILED_LISTING in line]
+        assert not failed, failed
+    for node in running:
+        failed = [line for line in node.process.output if FAILED_LISTING in line]
+        assert not failed, failed

@@ -12,7 +12,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.cluster.harness import ClusterNode, cluster_node, network_name, require_nats_server
+import pytest
+
+from tests.cluster.harness import WAIT, ClusterNode, cluster_node, network_name, require_nats_server
 from tests.fleet.helpers import wait_until
 from tests.network.integration.nodes import OwnNats
 from tests.support import TOKEN
@@ -34,6 +36,7 @@ def c2_reaches(viewer: ClusterNode, other: ClusterNode) -> bool:
     return answer.status_code == 200
 
 
+@pytest.mark.timeout(300)  # a busy machine: nodes start slower, never hang
 def test_a_node_started_while_nats_is_down_serves_and_joins_later(tmp_path: Path) -> None:
     require_nats_server()
     nats = OwnNats(tmp_path)  # a free port with no server on it, until the test starts one
@@ -59,9 +62,9 @@ def test_a_node_started_while_nats_is_down_serves_and_joins_later(tmp_path: Path
             assert read.json()["brightness"] == 7
 
         nats.start()
-        wait_until(lambda: readiness(a)[0] == 200, what="A ready once NATS answers")
+        wait_until(lambda: readiness(a)[0] == 200, what="A ready once NATS answers", timeout=WAIT)
         b.process.start(60)
-        wait_until(lambda: c2_reaches(a, b) and c2_reaches(b, a), what="A and B meet")
+        wait_until(lambda: c2_reaches(a, b) and c2_reaches(b, a), what="A and B meet", timeout=WAIT)
         assert b.services()[a.c2]["online"] is True
     finally:
         b.process.stop()

@@ -12,7 +12,10 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+import pytest
+
 from tests.cluster.harness import (
+    WAIT,
     ClusterNode,
     cluster_node,
     network_name,
@@ -42,7 +45,11 @@ def one_round(root: Path, nats: str) -> None:
             assert not failures, "\n\n".join(failures)
             machines = [node.machine for node in nodes]
             for node in nodes:
-                wait_until(functools.partial(all_online, node, machines), what="control units")
+                wait_until(
+                    functools.partial(all_online, node, machines),
+                    what="control units",
+                    timeout=WAIT,
+                )
             shown = [node.machine for node in nodes if node.printed_secrets]
             assert len(shown) == 1, f"first-start secrets shown by {shown}"
             with nodes[0].http() as http:
@@ -51,6 +58,7 @@ def one_round(root: Path, nats: str) -> None:
             stop_all(nodes)
 
 
+@pytest.mark.timeout(600)  # a busy machine: nodes start slower, never hang
 def test_three_nodes_started_together_on_an_empty_database(tmp_path: Path) -> None:
     nats = require_nats()
     for number in range(ROUNDS):
