@@ -10,6 +10,7 @@ really created the users), and each node must list all three control units onlin
 from __future__ import annotations
 
 import functools
+import time
 from pathlib import Path
 
 import pytest
@@ -36,13 +37,16 @@ def all_online(node: ClusterNode, machines: list[str]) -> bool:
     return all(devices.get(f"{m}-C2", {}).get("is_online") == 1 for m in machines)
 
 
-def one_round(root: Path, nats: str) -> None:
+def one_round(root: Path, nats: str) -> tuple[float, float]:
+    """Seconds until every node served, and until every node listed all online."""
     with scratch_database("camnet_cluster") as db:
         network = network_name()
         nodes = [cluster_node(root, network, nats, db=db) for _ in range(NODES)]
         try:
+            begin = time.monotonic()
             failures = start_together(nodes)
             assert not failures, "\n\n".join(failures)
+            serving = time.monotonic() - begin
             machines = [node.machine for node in nodes]
             for node in nodes:
                 wait_until(
@@ -50,10 +54,12 @@ def one_round(root: Path, nats: str) -> None:
                     what="control units",
                     timeout=WAIT,
                 )
+            online = time.monotonic() - begin
             shown = [node.machine for node in nodes if node.printed_secrets]
             assert len(shown) == 1, f"first-start secrets shown by {shown}"
             with nodes[0].http() as http:
                 assert http.get("/api", auth=("admin", ADMIN_PASSWORD)).status_code == 200
+            return serving, online
         finally:
             stop_all(nodes)
 
@@ -61,5 +67,12 @@ def one_round(root: Path, nats: str) -> None:
 @pytest.mark.timeout(600)  # a busy machine: nodes start slower, never hang
 def test_three_nodes_started_together_on_an_empty_database(tmp_path: Path) -> None:
     nats = require_nats()
-    for number in range(ROUNDS):
-        one_round(tmp_path / f"round{number}", nats)
+    figures = [one_round(tmp_path / f"round{number}", nats) for number in range(ROUNDS)]
+    serving = sorted(f[0] for f in figures)
+    online = sorted(f[1] for f in figures)
+    print(
+        f"{ROUNDS} rounds of {NODES} nodes, 0 crashes; all serving after "
+        f"{serving[0]:.1f}-{serving[-1]:.1f} s (median {serving[ROUNDS // 2]:.1f}), "
+        f"all devices online everywhere after {online[0]:.1f}-{online[-1]:.1f} s "
+        f"(median {online[ROUNDS // 2]:.1f})"
+    )
