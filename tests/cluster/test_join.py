@@ -53,7 +53,7 @@ def test_a_node_joining_a_running_network(running_network: RunningNetwork, tmp_p
         try:
             begin = time.monotonic()
             joiner.process.start(60)
-            serving = time.monotonic() - begin
+            started = time.monotonic() - begin
             devices = [*base_devices, *devices_of(joiner, True)]
             for viewer in [*running, joiner]:
                 wait_until(
@@ -61,7 +61,7 @@ def test_a_node_joining_a_running_network(running_network: RunningNetwork, tmp_p
                     what=f"round {number}: every device online on {viewer.machine}",
                     timeout=WAIT,
                 )
-            figures.append((serving, time.monotonic() - begin))
+            figures.append((started, time.monotonic() - begin))
         finally:
             joiner.process.stop()
         failed = [line for line in joiner.process.output if FAILED_LISTING in line]
