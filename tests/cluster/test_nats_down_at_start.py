@@ -14,8 +14,13 @@ from typing import Any
 
 import pytest
 
-from tests.cluster.harness import WAIT, ClusterNode, cluster_node, network_name, require_nats_server
-from tests.fleet.helpers import wait_until
+from tests.cluster.harness import (
+    ClusterNode,
+    cluster_node,
+    network_name,
+    require_nats_server,
+    wait_until,
+)
 from tests.network.integration.nodes import OwnNats
 from tests.support import TOKEN
 
@@ -64,10 +69,10 @@ def test_a_node_started_while_nats_is_down_serves_and_joins_later(tmp_path: Path
 
         nats.start()
         nats_up = time.monotonic()
-        wait_until(lambda: readiness(a)[0] == 200, what="A ready once NATS answers", timeout=WAIT)
+        wait_until(lambda: readiness(a)[0] == 200, what="A ready once NATS answers")
         ready = time.monotonic() - nats_up
         b.process.start(60)
-        wait_until(lambda: c2_reaches(a, b) and c2_reaches(b, a), what="A and B meet", timeout=WAIT)
+        wait_until(lambda: c2_reaches(a, b) and c2_reaches(b, a), what="A and B meet")
         assert b.services()[a.c2]["online"] is True
         print(f"NATS down: serving after {serving:.1f} s; ready {ready:.1f} s after NATS started")
     finally:

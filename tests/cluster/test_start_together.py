@@ -16,14 +16,13 @@ from pathlib import Path
 import pytest
 
 from tests.cluster.harness import (
-    WAIT,
     ClusterNode,
     cluster_node,
     network_name,
     start_together,
     stop_all,
+    wait_until,
 )
-from tests.fleet.helpers import wait_until
 from tests.outside import require_nats
 from tests.postgres import scratch_database
 from tests.support import ADMIN_PASSWORD
@@ -52,7 +51,6 @@ def one_round(root: Path, nats: str) -> tuple[float, float]:
                 wait_until(
                     functools.partial(all_online, node, machines),
                     what="control units",
-                    timeout=WAIT,
                 )
             online = time.monotonic() - begin
             shown = [node.machine for node in nodes if node.printed_secrets]
