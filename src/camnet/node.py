@@ -22,7 +22,7 @@ from camnet.faces.zmq_hub import HubConfig, ZmqHub
 from camnet.fleet.service import FleetService
 from camnet.identity.authenticator import Authenticator
 from camnet.identity.bootstrap import InitialCredentials, ensure_initial_users
-from camnet.identity.changes import LOCAL_POLL, NATS_POLL, IdentityChanges
+from camnet.identity.changes import LOCAL_POLL, IdentityChanges
 from camnet.identity.gate import Maintenance
 from camnet.identity.permissions import PermissionPolicy
 from camnet.identity.policy import Policy
@@ -98,7 +98,9 @@ class Node:
         self.identity_changes = IdentityChanges(
             self.bus, self.settings.machine_name, self.database.engine
         )
-        identity_poll = NATS_POLL if isinstance(self.bus, NatsBus) else LOCAL_POLL
+        identity_poll = (
+            self.settings.identity_poll_nats if isinstance(self.bus, NatsBus) else LOCAL_POLL
+        )
         self.identity = IdentityService(
             self.database,
             permission_policy,

@@ -164,6 +164,14 @@ class Settings(BaseModel):
     refresh_token_lifetime: int = Field(
         30 * 86400, ge=60, le=365 * 86400, description="seconds a refresh token lives"
     )
+    identity_poll_nats: float = Field(
+        5.0,
+        gt=0,
+        le=3600,
+        description="with NATS: seconds between the identity watchers' safety-net polls "
+        "(the bus notices changes made by nodes at once; the poll finds those made by "
+        "commands writing to the database)",
+    )
     advertised_url: str | None = Field(
         None,
         pattern=r"^https?://[^\s/]+(/[^\s]*)?$",

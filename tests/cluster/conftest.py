@@ -27,7 +27,10 @@ def running_network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runnin
     root = tmp_path_factory.mktemp("cluster")
     with scratch_database("camnet_cluster") as db:
         name = network_name()
-        nodes = [cluster_node(root, name, nats, db=db) for _ in range(2)]
+        # The identity watchers' safety-net poll is made long, so that only the NATS
+        # notice can make a revocation on one node count on the other within the test.
+        slow_poll = "identity_poll_nats = 600\n"
+        nodes = [cluster_node(root, name, nats, db=db, extra=slow_poll) for _ in range(2)]
         try:
             failures = start_together(nodes)
             assert not failures, "\n\n".join(failures)

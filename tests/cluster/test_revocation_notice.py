@@ -1,8 +1,8 @@
 """A token revoked on one node is refused on another at once, by a NATS notice, not by
 a poll of the token table (issue 19, item 7).
 
-With NATS the nodes' identity watchers poll only every ``NATS_POLL`` (5) seconds, as a
-safety net; the notice is what makes B refuse A's revocation well within that.
+The running network's nodes poll only every 600 s (``identity_poll_nats``), so only the
+notice can make B refuse the token within the test's deadline; the time is printed.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from camnet.identity.changes import NATS_POLL
 from tests.cluster.conftest import RunningNetwork
+from tests.cluster.harness import wait_until
 from tests.fleet.helpers import ADMIN_EMAIL, bearer, login
 from tests.identity.helpers import basic
 from tests.support import ADMIN_PASSWORD
@@ -31,8 +31,9 @@ def test_a_revocation_on_a_is_refused_on_b_before_any_poll(
         )
         assert revoked.status_code == 200, revoked.text
         start = time.monotonic()
-        while on_b.get("/api/v1/devices", headers=bearer(token)).status_code == 200:
-            assert time.monotonic() - start < NATS_POLL, "B still accepts the token"
-            time.sleep(0.02)
+        wait_until(
+            lambda: on_b.get("/api/v1/devices", headers=bearer(token)).status_code == 401,
+            what="B to refuse the token revoked on A",
+        )
         took = time.monotonic() - start
     print(f"revoked on A, refused on B after {took * 1000:.0f} ms")

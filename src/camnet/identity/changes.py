@@ -14,7 +14,7 @@ scanning the token table once a second. Now:
 - the watchers still poll, as a safety net for writes no node announced (``camnet token
   rotate`` and other commands writing to the database, a notice lost in a NATS outage):
   every second with the local bus (a node alone: SQLite, or PostgreSQL without NATS),
-  every ``NATS_POLL`` seconds with NATS.
+  every ``identity_poll_nats`` seconds (setting, default 5) with NATS.
 
 The watchers' interface is unchanged: on a change they call their ``forget()``. A
 watcher waits through ``ChangeListener.wait(timeout)``, which returns at the first
@@ -38,8 +38,7 @@ log = logging.getLogger(__name__)
 
 NOTICE: Final = "Identity.Changed"
 LOCAL_POLL: Final = 1.0
-NATS_POLL: Final = 5.0
-"""Seconds between the watchers' safety-net polls with NATS (notices do the real work)."""
+"""Seconds between the watchers' polls with the local bus."""
 TABLES: Final = frozenset({"users", "accounts", "clients", "api_keys", "permissions"})
 """Tables whose every write changes what the watchers remember."""
 TOKEN_WRITES: Final = ("update", "delete")
