@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 
-from camnet.settings import default_machine_name, default_stereo_mxid, load_settings
+from camnet.devices.stereo.mxid import default_stereo_mxid
+from camnet.settings import default_machine_name, load_settings
 
 SEED_MXID = re.compile(r"^[0-9A-F]{18}$")
 """The form of the mxid camnet used before (``14442C10D13EABCE00``): 18 hex digits."""

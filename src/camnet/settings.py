@@ -7,7 +7,6 @@ exit status 2 and a message that names the key and what it may be.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import socket
@@ -28,6 +27,7 @@ from pydantic import (
 )
 
 from camnet.devices.profiles.c2 import API_USER_WRITABLE
+from camnet.devices.stereo.mxid import default_stereo_mxid
 
 ENV_PREFIX: Final = "CAMNET_"
 _MACHINE_NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
@@ -42,18 +42,6 @@ def default_machine_name() -> str:
     """The host name made fit for ``MachineName-ServiceName``: letters, digits, ``_``."""
     cleaned = re.sub(r"[^A-Za-z0-9_]", "_", socket.gethostname().split(".")[0])
     return cleaned[:64] or "camnet"
-
-
-MXID_PREFIX: Final = "14442C10"
-"""The first digits of the mxid camnet used to give every node's simulated stereo camera."""
-
-
-def default_stereo_mxid(machine_name: str) -> str:
-    """The default simulated stereo camera's mxid, derived from the machine name (issue 19):
-    18 upper-case hex digits like the seed's, stable across restarts, different on every
-    node of a network, so other nodes' cameras can be told apart."""
-    digest = hashlib.sha256(machine_name.encode()).hexdigest().upper()
-    return MXID_PREFIX + digest[:10]
 
 
 class Settings(BaseModel):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from camnet.settings import default_stereo_mxid
+from camnet.devices.stereo.mxid import default_stereo_mxid
 from tests.cluster.conftest import RunningNetwork
 from tests.cluster.harness import ClusterNode, cluster_node, wait_until
 

@@ -15,7 +15,8 @@ import pytest
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
-from camnet.settings import default_machine_name, default_stereo_mxid
+from camnet.devices.stereo.mxid import default_stereo_mxid
+from camnet.settings import default_machine_name
 from tests.faces.c2.ws_support import open_api, receive_json, wait_for_key
 from tests.inprocess import InProcessServer, inprocess_server
 from tests.ops.test_faults import HangingCamera

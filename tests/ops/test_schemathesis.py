@@ -50,7 +50,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from camnet.settings import default_machine_name, default_stereo_mxid
+from camnet.devices.stereo.mxid import default_stereo_mxid
+from camnet.settings import default_machine_name
 from tests.recording.helpers import wait_for
 from tests.support import ServerProcess
 

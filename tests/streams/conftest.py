@@ -7,8 +7,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from camnet.devices.stereo.mxid import default_stereo_mxid
 from camnet.identity.permissions import Role
-from camnet.settings import default_machine_name, default_stereo_mxid
+from camnet.settings import default_machine_name
 from tests.identity.helpers import basic, seed_records
 from tests.inprocess import InProcessServer, inprocess_server
 

@@ -68,9 +68,8 @@ class Authenticator:
         identity: IdentityService | None = None,
         changes: ChangeListener | None = None,
     ) -> None:
-        """``changes``: as for ``IdentityService``, wakes the watcher at once."""
         self._identity = identity
-        self._changes = changes
+        self._changes = changes or ChangeListener()  # woken by identity.changes' notices
         self._database = database
         self._users = UserRepository(database.engine)
         self._policy = policy
@@ -148,10 +147,7 @@ class Authenticator:
 
     async def _watch(self) -> None:
         while True:
-            if self._changes is None:
-                await asyncio.sleep(self._poll_interval)
-            else:
-                await self._changes.wait(self._poll_interval)
+            await self._changes.wait(self._poll_interval)
             try:
                 version = await self._database.run(self._users.secrets_version)
             except Exception:

@@ -28,11 +28,12 @@ import asyncio
 import logging
 from typing import Any, Final
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, Integer, cast, event, func, select
 
 from camnet.bus.base import Bus, Subscription
 from camnet.bus.filters import TopicFilter
 from camnet.bus.message import BROADCAST, Envelope, Message, MessageType, Topic, service_name
+from camnet.store import tables
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,20 @@ class ChangeListener:
         except TimeoutError:
             return
         self._event.clear()
+
+
+def count_changes(engine: Engine) -> tuple[object, ...]:
+    """Counters of the clients, API keys and grants, part of the identity change version
+    (``IdentityService``): they move whenever one is added, disabled or revoked."""
+    with engine.connect() as connection:
+        clients = connection.execute(
+            select(func.count(), func.sum(cast(tables.clients.c.enabled, Integer)))
+        ).one()
+        keys = connection.execute(
+            select(func.count(), func.count(tables.api_keys.c.revoked_at))
+        ).one()
+        grants = connection.execute(select(func.count(tables.permissions.c.id))).one()
+    return (*clients, *keys, *grants)
 
 
 def _identity_write(context: Any) -> bool:
