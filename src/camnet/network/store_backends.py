@@ -26,11 +26,12 @@ from nats.js.errors import (
     NoKeysError,
 )
 from nats.js.kv import KeyValue
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 
 from camnet.state.schema import JsonValue
 from camnet.store import tables
 from camnet.store.database import Database
+from camnet.store.portable import insert_ignoring_duplicates
 
 log = logging.getLogger(__name__)
 
@@ -96,22 +97,24 @@ class DatabaseStoreBackend:
 
     def _change(self, service: str, change: Change) -> State:
         table = tables.network_store
+        now = datetime.now(UTC)
         with self._database.engine.begin() as connection:
+            # Nodes sharing PostgreSQL may write a service's first object at once: the
+            # row is made if missing (a no-op when another node made it), then read under
+            # a row lock, so neither fails and neither write is lost (issue 19).
+            empty = {"service": service, "state": {}, "revision": 0, "updated_at": now}
+            insert_ignoring_duplicates(connection, table, [empty], ("service",))
             row = connection.execute(
-                select(table.c.state, table.c.revision).where(table.c.service == service)
-            ).first()
-            new = change(dict(row.state) if row is not None else {})
-            now = datetime.now(UTC)
-            if row is None:
-                connection.execute(
-                    insert(table).values(service=service, state=new, revision=1, updated_at=now)
-                )
-            else:
-                connection.execute(
-                    update(table)
-                    .where(table.c.service == service)
-                    .values(state=new, revision=row.revision + 1, updated_at=now)
-                )
+                select(table.c.state, table.c.revision)
+                .where(table.c.service == service)
+                .with_for_update()
+            ).one()
+            new = change(dict(row.state))
+            connection.execute(
+                update(table)
+                .where(table.c.service == service)
+                .values(state=new, revision=row.revision + 1, updated_at=now)
+            )
         return new
 
     def _services(self) -> list[str]:
