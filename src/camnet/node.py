@@ -23,9 +23,11 @@ from camnet.fleet.service import FleetService
 from camnet.identity.anonymous import AnonymousAccess, own_account_permissions, parse_networks
 from camnet.identity.authenticator import Authenticator
 from camnet.identity.bootstrap import InitialCredentials, ensure_initial_users
+from camnet.identity.changes import LOCAL_POLL, IdentityChanges
 from camnet.identity.gate import Maintenance
 from camnet.identity.permissions import PermissionPolicy
 from camnet.identity.policy import Policy
+from camnet.identity.purge import TokenPurge
 from camnet.identity.ratelimit import FailureBackoff, FixedWindowLimiter
 from camnet.identity.service import IdentityService
 from camnet.identity.users import UserRepository
@@ -114,14 +116,31 @@ class Node:
             is_known=lambda name: self.presence.info(name) is not None,
             anonymous=self.anonymous,
         )
+        # Issue 19, item 7: identity changes are announced on the bus; the watchers poll
+        # only as a safety net (each second alone, every few seconds with NATS).
+        self.identity_changes = IdentityChanges(
+            self.bus, self.settings.machine_name, self.database.engine
+        )
+        identity_poll = (
+            self.settings.identity_poll_nats if isinstance(self.bus, NatsBus) else LOCAL_POLL
+        )
         self.identity = IdentityService(
             self.database,
             permission_policy,
             self.clock,
             access_lifetime=self.settings.token_lifetime,
             refresh_lifetime=self.settings.refresh_token_lifetime,
+            poll_interval=identity_poll,
+            changes=self.identity_changes.listener(),
         )
-        self.authenticator = Authenticator(self.database, permission_policy, identity=self.identity)
+        self.authenticator = Authenticator(
+            self.database,
+            permission_policy,
+            poll_interval=identity_poll,
+            identity=self.identity,
+            changes=self.identity_changes.listener(),
+        )
+        self.token_purge = TokenPurge(self.database, self.clock)
         self.policy = Policy(self.identity, self.authenticator)
         self.limiter = FixedWindowLimiter(self.clock, self.settings.rate_limit_per_minute)
         self.token_limiter = FixedWindowLimiter(self.clock, self.settings.token_requests_per_minute)
@@ -289,16 +308,20 @@ class Node:
         await self.bus.start()
         await self.zmq_hub.start()
         await self.store.start(self.bus)
+        await self.identity_changes.start()
         await self.identity.start()
         await self.authenticator.start()
+        await self.token_purge.start()
         await self.maintenance_switch.start()
         await self.control_unit.start()
         self.c2_fanout.start()
         await self.remote.start(self.presence)
-        await self.presence.start()
         await self.media.start()
         await self.stereo.start()
         await self.device_server.start()
+        # Announced only once its devices answer: another node reads a new device's
+        # state at once, and would wait out its timeout on a device server not yet there.
+        await self.presence.start()
         await self.gateway_listener.start()
         await self.rtsp.start()
         self.rtsp.learn_initial(credentials)
@@ -311,7 +334,10 @@ class Node:
         if self.mqtt is not None:
             await self.mqtt.start()
         log.info(
-            "node %s started with device %s", self.settings.machine_name, self.control_unit.name
+            "node %s started with device %s and stereo cameras %s",
+            self.settings.machine_name,
+            self.control_unit.name,
+            ", ".join(self.stereo.cameras) or "(none)",
         )
         return credentials
 
@@ -338,8 +364,10 @@ class Node:
                 ("c2 fan-out", self.c2_fanout.stop),
                 ("control unit", self.control_unit.stop),
                 ("maintenance switch", self.maintenance_switch.stop),
+                ("token purge", self.token_purge.stop),
                 ("authenticator", self.authenticator.stop),
                 ("identity", self.identity.stop),
+                ("identity changes", self.identity_changes.stop),
                 ("zmq hub", self.zmq_hub.stop),
                 ("store", self.store.stop),
                 ("bus", self.bus.stop),

@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from camnet.devices.profiles.c2 import API_USER_WRITABLE
+from camnet.devices.stereo.mxid import default_stereo_mxid
 
 ENV_PREFIX: Final = "CAMNET_"
 _MACHINE_NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
@@ -170,6 +171,14 @@ class Settings(BaseModel):
     refresh_token_lifetime: int = Field(
         30 * 86400, ge=60, le=365 * 86400, description="seconds a refresh token lives"
     )
+    identity_poll_nats: float = Field(
+        5.0,
+        gt=0,
+        le=3600,
+        description="with NATS: seconds between the identity watchers' safety-net polls "
+        "(the bus notices changes made by nodes at once; the poll finds those made by "
+        "commands writing to the database)",
+    )
     advertised_url: str | None = Field(
         None,
         pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
@@ -227,9 +236,10 @@ class Settings(BaseModel):
         description="longest wait in seconds between reconnection attempts of an OpenCV source",
     )
     stereo_cameras: list[Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{1,64}$")]] = Field(
-        default_factory=lambda: ["14442C10D13EABCE00"],
+        default_factory=list,
         max_length=8,
-        description="mxids of the simulated stereo cameras (streams API); [] for none",
+        description="mxids of the simulated stereo cameras (streams API); [] for none; "
+        "unset: one camera whose mxid is derived from machine_name",
     )
     stereo_baseline_mm: float = Field(
         75.0, gt=10, le=500, description="distance between a simulated stereo pair's sensors"
@@ -506,6 +516,16 @@ class Settings(BaseModel):
             for item in value:
                 Action.parse(str(item))
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_stereo_camera(cls, data: Any) -> Any:
+        """Unset ``stereo_cameras``: one camera named after this machine (not one mxid
+        shared by every node, as before issue 19)."""
+        if isinstance(data, dict) and "stereo_cameras" not in data:
+            machine = data.get("machine_name") or default_machine_name()
+            return {**data, "stereo_cameras": [default_stereo_mxid(str(machine))]}
+        return data
 
     @model_validator(mode="after")
     def _check_camera_source(self) -> Settings:

@@ -1,1 +1,1 @@
-"""Several real ``camnet serve`` processes on one NATS server: the cluster's own tests."""
+"""Several real ``camnet serve`` processes on NATS and PostgreSQL, as an integrator runs them."""

@@ -15,6 +15,8 @@ import pytest
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
+from camnet.devices.stereo.mxid import default_stereo_mxid
+from camnet.settings import default_machine_name
 from tests.faces.c2.ws_support import open_api, receive_json, wait_for_key
 from tests.inprocess import InProcessServer, inprocess_server
 from tests.ops.test_faults import HangingCamera
@@ -102,7 +104,8 @@ def test_mjpeg_viewers_per_token_and_per_stream(server: InProcessServer) -> None
 
 
 BIG = b'{"gain":23,"name":"big","pad":"' + b"a" * 4096 + b'"}'
-MXID = "14442C10D13EABCE00"
+MXID = default_stereo_mxid(default_machine_name())
+"""The default stereo camera of a server on this machine (derived from its name)."""
 VIDEO = f"/cameras/{MXID}/streams/CAM_A/video"
 
 

@@ -50,6 +50,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from camnet.devices.stereo.mxid import default_stereo_mxid
+from camnet.settings import default_machine_name
 from tests.recording.helpers import wait_for
 from tests.support import ServerProcess
 
@@ -63,7 +65,8 @@ EXAMPLES = 12
 """Per operation; with the fixed seed the whole test takes well under two minutes."""
 SLOW_EXAMPLES = 4
 """The Gateway waits up to 2 s for an answer that no random target gives."""
-MXID = "14442C10D13EABCE00"
+MXID = default_stereo_mxid(default_machine_name())
+"""The default stereo camera of a server on this machine (derived from its name)."""
 """The simulated stereo camera of a default server."""
 STREAMS = ("CAM_A", "CAM_B", "CAM_C", "DEPTH_B_C", "CAM_H")
 """Its streams, and one it does not have."""

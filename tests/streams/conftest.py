@@ -7,11 +7,14 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from camnet.devices.stereo.mxid import default_stereo_mxid
 from camnet.identity.permissions import Role
+from camnet.settings import default_machine_name
 from tests.identity.helpers import basic, seed_records
 from tests.inprocess import InProcessServer, inprocess_server
 
-MXID = "14442C10D13EABCE00"
+MXID = default_stereo_mxid(default_machine_name())
+"""The default stereo camera of a server on this machine (derived from its name)."""
 BASE = f"/cameras/{MXID}/streams"
 VIEWER = ("watcher", "watcher-password-1")
 STRANGER = ("stranger", "stranger-password-1")

@@ -8,6 +8,13 @@ up to its pending limit, but requests are refused at once (a buffered request wo
 sent on reconnect, after its caller was told it failed) — nothing is acknowledged that
 did not happen, and nothing refused is applied later.
 
+A node serves before the server answers (issue 19): ``start`` waits at most the connect
+timeout for the first connection and otherwise goes on connecting in the background.
+Until that first connection the bus is this node alone: a publish reaches this node's
+own subscribers (so its own devices, WebSocket clients and presence keep working) and
+nothing is queued for the network; the subscriptions made meanwhile are made on the
+server once it answers.
+
 The bus interface's ``subscribe`` is synchronous (a subscriber must be able to subscribe
 from a callback), while a NATS subscription is created by a coroutine. The subscription
 is therefore started as a task and every later ``publish`` first waits for the pending
@@ -105,34 +112,66 @@ class NatsBus:
         self.published = 0
         self.connected = False
         self._stopping = False
+        self._connector: asyncio.Task[None] | None = None
+        self._first_connection = asyncio.Event()
+        self._errors_shown = 0
 
     async def start(self) -> None:
-        self._client = await nats.connect(
-            self.url,
-            name=f"camnet-{self._node_name}",
-            connect_timeout=self._connect_timeout,
-            max_reconnect_attempts=-1,
-            reconnect_time_wait=0.5,
-            allow_reconnect=True,
-            error_cb=self._on_error,
-            disconnected_cb=self._on_disconnected,
-            reconnected_cb=self._on_reconnected,
-        )
-        self.connected = True
+        """Connect, waiting at most the connect timeout; then go on in the background."""
         self._stopping = False
+        self._connector = asyncio.create_task(self._connect(), name="camnet-nats-connect")
+        try:
+            await asyncio.wait_for(self._first_connection.wait(), self._connect_timeout)
+        except TimeoutError:
+            log.warning(
+                "NATS %s does not answer; serving this node alone, connecting in the background",
+                self.url,
+            )
+
+    async def _connect(self) -> None:
+        while True:
+            try:
+                client = await nats.connect(
+                    self.url,
+                    name=f"camnet-{self._node_name}",
+                    connect_timeout=self._connect_timeout,
+                    max_reconnect_attempts=-1,
+                    reconnect_time_wait=0.5,
+                    allow_reconnect=True,
+                    error_cb=self._on_error,
+                    disconnected_cb=self._on_disconnected,
+                    reconnected_cb=self._on_reconnected,
+                )
+                break
+            except Exception as exc:  # refused by the server (auth…): say so, try again
+                log.error("NATS %s refused the connection: %s", self.url, exc)
+                await asyncio.sleep(5.0)
+        self._client = client
+        self.connected = True
+        if self._errors_shown:
+            log.warning("NATS %s: connected", self.url)
         for subscription in self._subscriptions:
             self._start_subscription(subscription)
+        self._first_connection.set()
 
     async def stop(self) -> None:
         client, self._client = self._client, None
         self._stopping = True
         self._subscriptions.clear()
         self._shared.clear()
+        connector, self._connector = self._connector, None
+        if connector is not None and not connector.done():
+            connector.cancel()
+            await asyncio.gather(connector, return_exceptions=True)
         if client is not None:
             await client.drain()
         self.connected = False
 
     async def publish(self, envelope: Envelope) -> None:
+        client = self._client
+        if client is None and self._connector is not None:
+            self._deliver_here(envelope)  # not connected yet: this node alone
+            return
         client = self._require_client()
         await self._settle()
         self.published += 1
@@ -163,8 +202,13 @@ class NatsBus:
         """Publish with a fresh reply inbox and ID; return the first reply targeted there.
 
         Refused at once (``ConnectionError``) while the connection is down: nats-py would
-        buffer the request and send it on reconnect, after its caller was told it failed."""
-        if not self._require_client().is_connected:
+        buffer the request and send it on reconnect, after its caller was told it failed.
+        Before the first connection the request goes to this node's own services only
+        (``publish``), so nothing is queued for the network either."""
+        client = self._client
+        if client is None and self._connector is None:
+            raise RuntimeError("the NATS bus is not started")
+        if client is not None and not client.is_connected:
             raise ConnectionError(f"NATS {self.url} is disconnected")
         inbox = f"{self._node_name}-_INBOX.{secrets.token_hex(8)}"
         request_id = envelope.topic.id or secrets.token_hex(8)
@@ -239,6 +283,19 @@ class NatsBus:
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 
+    def _deliver_here(self, envelope: Envelope) -> None:
+        """Hand an envelope to this node's own matching subscribers (see the module's
+        docstring); a later subscriber does not see it, as on the local bus."""
+        self.published += 1
+        for subscription in tuple(self._subscriptions):
+            if subscription.active and subscription.topic_filter.matches(envelope.topic):
+                try:
+                    subscription.handler(envelope)
+                except Exception:
+                    log.exception(
+                        "bus subscriber %r failed on %s", subscription.handler, envelope.topic
+                    )
+
     def _forget(self, subscription: _NatsSubscription) -> None:
         if subscription in self._subscriptions:
             self._subscriptions.remove(subscription)
@@ -266,6 +323,12 @@ class NatsBus:
         pending.add_done_callback(self._pending.discard)
 
     async def _on_error(self, exc: Exception) -> None:
+        if self._client is None:
+            # Before the first connection nats-py retries every 0.5 s: say it once.
+            self._errors_shown += 1
+            if self._errors_shown > 1:
+                log.debug("NATS %s: %s", self.url, exc)
+                return
         log.warning("NATS %s: %s", self.url, exc)
 
     async def _on_disconnected(self) -> None:

@@ -29,6 +29,7 @@ from camnet.fleet.registry import DeviceRecord
 from camnet.fleet.tables import fleet_keys, image_requests
 from camnet.media.hub import StreamHub
 from camnet.store.database import Database
+from camnet.store.portable import insert_ignoring_duplicates
 from camnet.web.numbers import decimal
 
 log = logging.getLogger(__name__)
@@ -117,8 +118,13 @@ class ImageService:
                 select(fleet_keys.c.value).where(fleet_keys.c.name == SECRET_KEY)
             ).scalar()
             if value is None:
-                value = secrets.token_hex(32)
-                connection.execute(insert(fleet_keys).values(name=SECRET_KEY, value=value))
+                # Nodes making their first start together race here: the first insert
+                # wins and every node reads the winner's secret back (issue 19).
+                row = {"name": SECRET_KEY, "value": secrets.token_hex(32)}
+                insert_ignoring_duplicates(connection, fleet_keys, [row], ("name",))
+                value = connection.execute(
+                    select(fleet_keys.c.value).where(fleet_keys.c.name == SECRET_KEY)
+                ).scalar_one()
         return str(value)
 
     # -- requests ------------------------------------------------------------------------

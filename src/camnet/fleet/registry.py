@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select, update
 
 from camnet.bus.base import Bus, Subscription
 from camnet.bus.filters import TopicFilter
@@ -35,6 +35,7 @@ from camnet.events import Event, EventJournal, EventKind, StoredEvent, append_ev
 from camnet.fleet.tables import fleet_devices
 from camnet.identity.permissions import DEFAULT_ACCOUNT
 from camnet.store.database import Database
+from camnet.store.portable import insert_ignoring_duplicates
 
 log = logging.getLogger(__name__)
 
@@ -176,25 +177,28 @@ class Registry:
         await self._flush()
 
     def _ensure_rows(self, services: list[str], now: float) -> None:
+        """A row for each service that has none. Other nodes may insert the same rows
+        at the same moment (they list this node's devices as it starts): the insert
+        skips rows that exist by then, so the first node's uuid stays (issue 19)."""
         with self._database.engine.begin() as connection:
             known = set(connection.execute(select(fleet_devices.c.service)).scalars())
-            for service in services:
-                if service in known:
-                    continue
-                connection.execute(
-                    insert(fleet_devices).values(
-                        uuid=str(uuidlib.uuid4()),
-                        service=service,
-                        name=service,
-                        client_identifier="",
-                        geo_city="",
-                        geo_country="",
-                        group_name="",
-                        account=DEFAULT_ACCOUNT,
-                        version=1,
-                        created_at=now,
-                    )
-                )
+            rows = [
+                {
+                    "uuid": str(uuidlib.uuid4()),
+                    "service": service,
+                    "name": service,
+                    "client_identifier": "",
+                    "geo_city": "",
+                    "geo_country": "",
+                    "group_name": "",
+                    "account": DEFAULT_ACCOUNT,
+                    "version": 1,
+                    "created_at": now,
+                }
+                for service in services
+                if service not in known
+            ]
+            insert_ignoring_duplicates(connection, fleet_devices, rows, ("service",))
 
     # -- events ------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
+from camnet.identity.changes import ChangeListener
 from camnet.identity.permissions import PermissionPolicy, Principal
 from camnet.identity.users import API_USER, UserRepository, split_qualified, verify_secret
 from camnet.store.database import Database
@@ -65,8 +66,10 @@ class Authenticator:
         policy: PermissionPolicy,
         poll_interval: float = 1.0,
         identity: IdentityService | None = None,
+        changes: ChangeListener | None = None,
     ) -> None:
         self._identity = identity
+        self._changes = changes or ChangeListener()  # woken by identity.changes' notices
         self._database = database
         self._users = UserRepository(database.engine)
         self._policy = policy
@@ -144,7 +147,7 @@ class Authenticator:
 
     async def _watch(self) -> None:
         while True:
-            await asyncio.sleep(self._poll_interval)
+            await self._changes.wait(self._poll_interval)
             try:
                 version = await self._database.run(self._users.secrets_version)
             except Exception:

@@ -1,11 +1,29 @@
-"""First start: create ``admin`` and ``API-User`` with random (or operator-given) secrets."""
+"""First start: create ``admin`` and ``API-User`` with random (or operator-given) secrets.
+
+Several nodes may make their first start at the same moment on one PostgreSQL database
+(issue 19). The users are therefore created with ``INSERT … ON CONFLICT DO NOTHING`` in
+one transaction, both in the same order, and a node reports as created only the rows its
+own statement really inserted: exactly one node shows the first-start secrets, and a
+node that lost the race neither fails nor shows a secret that is not the stored one.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from camnet.identity.permissions import Role
-from camnet.identity.users import ADMIN_USER, API_USER, UserRepository, generate_secret
+from sqlalchemy import Connection
+
+from camnet.identity.permissions import DEFAULT_ACCOUNT, Role
+from camnet.identity.users import (
+    ADMIN_USER,
+    API_USER,
+    UserRepository,
+    generate_secret,
+    hash_secret,
+)
+from camnet.store import tables
+from camnet.store.portable import insert_ignoring_duplicates
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +41,31 @@ class InitialCredentials:
         return self.admin_password is not None or self.api_token is not None
 
 
+@dataclass(frozen=True, slots=True)
+class _Wanted:
+    name: str
+    role: Role
+    given: str | None
+    email: str | None
+
+
+def _create(connection: Connection, user: _Wanted, secret: str) -> bool:
+    """Insert the user unless another node (or process) has; whether this one did."""
+    now = datetime.now(UTC)
+    row = {
+        "account": DEFAULT_ACCOUNT,
+        "name": user.name,
+        "role": user.role.value,
+        "secret_hash": hash_secret(secret),
+        "email": user.email,
+        "enabled": True,
+        "version": 1,
+        "created_at": now,
+        "secret_changed_at": now,
+    }
+    return insert_ignoring_duplicates(connection, tables.users, [row], ("account", "name")) == 1
+
+
 def ensure_initial_users(
     users: UserRepository,
     admin_password: str | None,
@@ -30,20 +73,24 @@ def ensure_initial_users(
     admin_email: str | None = "admin@localhost",
 ) -> InitialCredentials:
     """Create the two c2 users if missing; given secrets are used only at creation."""
-    created_admin = created_token = None
-    generated = False
-    if users.get(ADMIN_USER) is None:
-        created_admin = admin_password or generate_secret()
-        generated = generated or admin_password is None
-        users.create(ADMIN_USER, Role.ADMIN, created_admin, email=admin_email)
-    if users.get(API_USER) is None:
-        created_token = api_token or generate_secret()
-        generated = generated or api_token is None
-        users.create(API_USER, Role.API, created_token)
+    wanted = [
+        _Wanted(ADMIN_USER, Role.ADMIN, admin_password, admin_email),
+        _Wanted(API_USER, Role.API, api_token, None),
+    ]
+    missing = [user for user in wanted if users.get(user.name) is None]
+    if not missing:  # every later start: no hashing, no write
+        return InitialCredentials(None, None, False)
+    chosen = {user.name: user.given or generate_secret() for user in missing}
+    with users.engine.begin() as connection:
+        created = {user.name for user in missing if _create(connection, user, chosen[user.name])}
+    admin = chosen[ADMIN_USER] if ADMIN_USER in created else None
+    token = chosen[API_USER] if API_USER in created else None
+    admin_generated = admin is not None and admin_password is None
+    token_generated = token is not None and api_token is None
     return InitialCredentials(
-        created_admin,
-        created_token,
-        generated,
-        admin_generated=created_admin is not None and admin_password is None,
-        token_generated=created_token is not None and api_token is None,
+        admin,
+        token,
+        admin_generated or token_generated,
+        admin_generated=admin_generated,
+        token_generated=token_generated,
     )

@@ -23,6 +23,7 @@ from camnet.clock import Clock
 from camnet.identity.accounts import AccountRepository
 from camnet.identity.actions import Action, ActionError
 from camnet.identity.apikeys import ApiKeyRepository
+from camnet.identity.changes import ChangeListener, count_changes
 from camnet.identity.clients import ClientRecord, ClientRepository
 from camnet.identity.permissions import DEFAULT_ACCOUNT, PermissionPolicy, Principal
 from camnet.identity.tokens import (
@@ -122,8 +123,10 @@ class IdentityService:
         access_lifetime: float,
         refresh_lifetime: float,
         poll_interval: float = 1.0,
+        changes: ChangeListener | None = None,
     ) -> None:
         self._database = database
+        self._changes = changes or ChangeListener()  # woken by identity.changes' notices
         engine = database.engine
         self.accounts = AccountRepository(engine)
         self.users = UserRepository(engine)
@@ -163,25 +166,12 @@ class IdentityService:
 
     def _change_version(self) -> str:
         return f"{self.users.secrets_version()}|{self.tokens.revocations_version()}|" + str(
-            self._count_changes()
+            count_changes(self._database.engine)
         )
-
-    def _count_changes(self) -> tuple[object, ...]:
-        from sqlalchemy import Integer, cast, func
-
-        with self._database.engine.connect() as connection:
-            clients = connection.execute(
-                select(func.count(), func.sum(cast(tables.clients.c.enabled, Integer)))
-            ).one()
-            keys = connection.execute(
-                select(func.count(), func.count(tables.api_keys.c.revoked_at))
-            ).one()
-            grants = connection.execute(select(func.count(tables.permissions.c.id))).one()
-        return (*clients, *keys, *grants)
 
     async def _watch(self) -> None:
         while True:
-            await asyncio.sleep(self._poll_interval)
+            await self._changes.wait(self._poll_interval)
             try:
                 version = await self._database.run(self._change_version)
             except Exception:

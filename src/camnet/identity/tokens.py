@@ -138,7 +138,11 @@ class TokenRepository:
         """Changes whenever any token is revoked, by this or another process."""
         from sqlalchemy import func
 
-        query = select(func.count(tables.tokens.c.revoked_at), func.max(tables.tokens.c.revoked_at))
+        t = tables.tokens
+        # Only revoked tokens: the partial index ix_tokens_revoked_at answers, no scan.
+        query = select(func.count(t.c.revoked_at), func.max(t.c.revoked_at)).where(
+            t.c.revoked_at.is_not(None)
+        )
         with self._engine.connect() as connection:
             count, latest = connection.execute(query).one()
         return f"{count}:{latest}"

@@ -98,6 +98,11 @@ class UserRepository:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
+    @property
+    def engine(self) -> Engine:
+        """For a caller that writes users in a transaction of its own (the first start)."""
+        return self._engine
+
     def get(self, name: str, account: str = DEFAULT_ACCOUNT) -> UserRecord | None:
         users = tables.users
         query = select(users).where(users.c.account == account, users.c.name == name)

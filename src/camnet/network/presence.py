@@ -146,14 +146,30 @@ class Presence:
 
     def services(self) -> list[ServiceInfo]:
         """Every service heard of, local ones included, by name."""
-        return sorted(self._directory.values(), key=lambda info: info.name)
+        return sorted({**self._directory, **self._here()}.values(), key=lambda info: info.name)
 
     def info(self, name: str) -> ServiceInfo | None:
-        return self._directory.get(name)
+        return self._here().get(name) or self._directory.get(name)
 
     def is_online(self, name: str) -> bool:
-        info = self._directory.get(name)
+        info = self.info(name)
         return info is not None and info.online(self._clock.monotonic())
+
+    def _here(self) -> dict[str, ServiceInfo]:
+        """This node's own services, online as long as it runs: they need no bus to be
+        heard, so a NATS outage never shows them offline here (issue 19)."""
+        now = self._clock.monotonic()
+        return {
+            service.name: ServiceInfo(
+                service.name,
+                self.machine,
+                service.kind,
+                self.interval,
+                now,
+                self._details.get(service.name, {}),
+            )
+            for service in self._local()
+        }
 
     def now(self) -> float:
         return self._clock.monotonic()

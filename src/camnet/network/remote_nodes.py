@@ -13,7 +13,9 @@ What each remote device follows of its Updates without a watcher (``RemoteDevice
 the mirror, and it changes only when written); a control unit only ``KEPT_C2``, the
 head presence the fleet list reads — its readings, several a second, are followed only
 while a WebSocket client of this node watches it. A ``Self`` is heard once per node:
-through presence's own subscription when presence is given, not a second one.
+through presence's own subscription when presence is given, not a second one. When a
+listener fails on a device (its database write raced another node's, the database was
+away), it hears of the device again when the device is next heard (issue 19).
 """
 
 from __future__ import annotations
@@ -110,6 +112,8 @@ class RemoteNodes:
         self._subscription: Subscription | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._seeding: set[str] = set()
+        self._untold: set[str] = set()
+        """Devices some listener failed on: told again at their next ``Self``."""
 
     async def start(self, feed: PresenceFeed | None = None) -> None:
         """``feed``: presence, whose directory (full ``Self`` and heartbeats) tells of
@@ -170,6 +174,9 @@ class RemoteNodes:
         device.heard()
         if not device.seeded or (last is not None and now - last > RESEED_AFTER * info.interval):
             self._spawn(self._seed(device))
+        if source in self._untold:
+            self._untold.discard(source)
+            self._spawn(self._tell(device))
 
     def _adopt(self, name: str, machine: str, details: dict[str, Any]) -> RemoteDevice | None:
         profile = profile_of(details)
@@ -201,11 +208,19 @@ class RemoteNodes:
     async def _welcome(self, device: RemoteDevice) -> None:
         await device.start()
         await self._seed(device)
+        await self._tell(device)
+
+    async def _tell(self, device: RemoteDevice) -> None:
+        """Every listener hears of the device (each must accept hearing it again)."""
         for listener in self.listeners:
             try:
                 await listener(device)
             except Exception:
-                log.exception("listener of remote device %s failed", device.name)
+                log.exception(
+                    "listener of remote device %s failed; told again at its next heartbeat",
+                    device.name,
+                )
+                self._untold.add(device.name)
 
     async def _seed(self, device: RemoteDevice) -> None:
         if device.name in self._seeding:

@@ -10,6 +10,7 @@ returns once JetStream has acknowledged the write, i.e. stored it.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -25,11 +26,14 @@ from nats.js.errors import (
     NoKeysError,
 )
 from nats.js.kv import KeyValue
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 
 from camnet.state.schema import JsonValue
 from camnet.store import tables
 from camnet.store.database import Database
+from camnet.store.portable import insert_ignoring_duplicates
+
+log = logging.getLogger(__name__)
 
 State = dict[str, JsonValue]
 Change = Callable[[State], State]
@@ -93,22 +97,24 @@ class DatabaseStoreBackend:
 
     def _change(self, service: str, change: Change) -> State:
         table = tables.network_store
+        now = datetime.now(UTC)
         with self._database.engine.begin() as connection:
+            # Nodes sharing PostgreSQL may write a service's first object at once: the
+            # row is made if missing (a no-op when another node made it), then read under
+            # a row lock, so neither fails and neither write is lost (issue 19).
+            empty = {"service": service, "state": {}, "revision": 0, "updated_at": now}
+            insert_ignoring_duplicates(connection, table, [empty], ("service",))
             row = connection.execute(
-                select(table.c.state, table.c.revision).where(table.c.service == service)
-            ).first()
-            new = change(dict(row.state) if row is not None else {})
-            now = datetime.now(UTC)
-            if row is None:
-                connection.execute(
-                    insert(table).values(service=service, state=new, revision=1, updated_at=now)
-                )
-            else:
-                connection.execute(
-                    update(table)
-                    .where(table.c.service == service)
-                    .values(state=new, revision=row.revision + 1, updated_at=now)
-                )
+                select(table.c.state, table.c.revision)
+                .where(table.c.service == service)
+                .with_for_update()
+            ).one()
+            new = change(dict(row.state))
+            connection.execute(
+                update(table)
+                .where(table.c.service == service)
+                .values(state=new, revision=row.revision + 1, updated_at=now)
+            )
         return new
 
     def _services(self) -> list[str]:
@@ -159,25 +165,33 @@ class KvStoreBackend:
         self._kv: KeyValue | None = None
 
     async def start(self) -> None:
-        js = self._jetstream()
+        """Open the bucket now if the bus is connected; otherwise at the first use (a
+        node starts serving while NATS is away, issue 19)."""
         try:
-            self._kv = await js.key_value(self.bucket)
-        except BucketNotFoundError:
-            self._kv = await js.create_key_value(
-                KeyValueConfig(bucket=self.bucket, history=1, storage=StorageType.FILE)
-            )
+            await self._open()
+        except RuntimeError as exc:
+            log.warning("the Store's bucket %s opens once NATS answers: %s", self.bucket, exc)
+
+    async def _open(self) -> KeyValue:
+        if self._kv is None:
+            js = self._jetstream()
+            try:
+                self._kv = await js.key_value(self.bucket)
+            except BucketNotFoundError:
+                self._kv = await js.create_key_value(
+                    KeyValueConfig(bucket=self.bucket, history=1, storage=StorageType.FILE)
+                )
+        return self._kv
 
     async def stop(self) -> None:
         self._kv = None
 
-    def _require(self) -> KeyValue:
-        if self._kv is None:
-            raise RuntimeError("the Store's KV bucket is not open")
-        return self._kv
+    async def _require(self) -> KeyValue:
+        return await self._open()
 
     async def _read(self, service: str) -> tuple[State, int | None]:
         try:
-            entry = await self._require().get(kv_key(service))
+            entry = await (await self._require()).get(kv_key(service))
         except (KeyNotFoundError, KeyDeletedError):
             return {}, None
         if entry.value is None:
@@ -190,7 +204,7 @@ class KvStoreBackend:
         return state
 
     async def change(self, service: str, change: Change) -> State:
-        kv = self._require()
+        kv = await self._require()
         key = kv_key(service)
         for _ in range(self.MAX_CONFLICTS):
             state, revision = await self._read(service)
@@ -208,7 +222,7 @@ class KvStoreBackend:
 
     async def services(self) -> list[str]:
         try:
-            keys = await self._require().keys()
+            keys = await (await self._require()).keys()
         except NoKeysError:
             return []
         return sorted(service_of_key(key) for key in keys)
@@ -217,5 +231,5 @@ class KvStoreBackend:
         _, revision = await self._read(service)
         if revision is None:
             return False
-        await self._require().purge(kv_key(service))
+        await (await self._require()).purge(kv_key(service))
         return True

@@ -65,6 +65,14 @@ def _informational(node: Node) -> dict[str, str | None]:
     return {"mqtt": node.mqtt.status()}
 
 
+def _bus_missing(node: Node) -> str:
+    url = getattr(node.bus, "url", "")
+    return (
+        f"not connected to NATS at {url}; this node serves its own devices alone and "
+        "connects in the background"
+    )
+
+
 def readiness_route(node: Node) -> Route:
     async def readyz(_request: Request) -> Response:
         checks = [_check("database", _database, node)]
@@ -73,7 +81,7 @@ def readiness_route(node: Node) -> Route:
             for directory in node.settings.recording_dirs
         )
         results = dict(await asyncio.gather(*checks))
-        results["bus"] = None if bus_connected(node) else "the bus is not connected"
+        results["bus"] = None if bus_connected(node) else _bus_missing(node)
         failed = {name: why for name, why in results.items() if why is not None}
         informational = _informational(node)
         results.update(informational)

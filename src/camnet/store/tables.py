@@ -10,12 +10,14 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData()
@@ -86,6 +88,14 @@ tokens = Table(
     Column("expires_at", Float, nullable=False),
     Column("used_at", Float, nullable=True),
     Column("revoked_at", Float, nullable=True),
+    # Created by migration 0009: the purge's and the revocation check's indexes.
+    Index("ix_tokens_expires_at", "expires_at"),
+    Index(
+        "ix_tokens_revoked_at",
+        "revoked_at",
+        postgresql_where=text("revoked_at IS NOT NULL"),
+        sqlite_where=text("revoked_at IS NOT NULL"),
+    ),
 )
 
 permissions = Table(
