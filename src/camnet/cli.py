@@ -74,6 +74,17 @@ def _cli_settings(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The ``camnet`` command. A reader who stops reading early (``camnet token issue |
+    head -n 1``) got what they wanted: no traceback, and success."""
+    try:
+        return _run(argv)
+    except BrokenPipeError:
+        # Python would try to flush stdout again at exit and complain: point it nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _run(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     for warning in unknown_variables(os.environ, Settings.model_fields):
         print(warning, file=sys.stderr)
