@@ -108,7 +108,17 @@ def test_snapshot_record_tag_and_recordings(
         recording = record_once(client)
     tag = run_json(setup, capsys, "tag", "gate", "--note", "north", "--time", str(recording.start))
     assert isinstance(tag, dict)
-    assert set(tag) == {"id", "creationTime", "time", "title", "note", "created", "version"}
+    assert set(tag) == {
+        "id",
+        "creationTime",
+        "time",
+        "title",
+        "note",
+        "created",
+        "version",
+        "inRecording",
+    }
+    assert tag["inRecording"] is True  # tagged inside the recording just made
     assert (tag["title"], tag["note"], tag["version"]) == ("gate", "north", 1)
 
     listing = run_json(setup, capsys, "recordings", "list", "--kind", "manual", "--tagged")
