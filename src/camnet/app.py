@@ -220,8 +220,6 @@ def create_app(
         policy=node.policy,
         per_address=node.token_limiter,
         per_client=node.token_client_limiter,
-        failures=node.failures,
-        address_failures=node.address_failures,
     )
     base_url = settings.advertised_url or _base_url(listen_urls)
     app.router.routes.extend(oauth_routes(oauth))
@@ -248,7 +246,6 @@ def create_app(
     fleet = FleetContext(
         node.fleet,
         node.identity,
-        node.failures,
         max_page_size=settings.max_page_size,
         on_refusal=metrics.refused,
     )

@@ -23,10 +23,12 @@ from camnet.fleet.service import FleetService
 from camnet.identity.authenticator import Authenticator
 from camnet.identity.bootstrap import InitialCredentials, ensure_initial_users
 from camnet.identity.gate import Maintenance
+from camnet.identity.hashing import Hasher
 from camnet.identity.permissions import PermissionPolicy
 from camnet.identity.policy import Policy
-from camnet.identity.ratelimit import FailureBackoff, FixedWindowLimiter
+from camnet.identity.ratelimit import FixedWindowLimiter
 from camnet.identity.service import IdentityService
+from camnet.identity.throttle import CredentialThrottle
 from camnet.identity.users import UserRepository
 from camnet.maintenance import MaintenanceSwitch
 from camnet.media.cameras import StereoCameras
@@ -97,6 +99,12 @@ class Node:
             self.clock,
             access_lifetime=self.settings.token_lifetime,
             refresh_lifetime=self.settings.refresh_token_lifetime,
+            throttle=CredentialThrottle(
+                self.clock,
+                failures_before_backoff=self.settings.token_failures_before_backoff,
+                failures_per_minute=self.settings.token_failures_per_minute,
+            ),
+            hasher=Hasher(self.settings.password_hash_workers, self.settings.password_hash_queue),
         )
         self.authenticator = Authenticator(self.database, permission_policy, identity=self.identity)
         self.policy = Policy(self.identity, self.authenticator)
@@ -104,10 +112,6 @@ class Node:
         self.token_limiter = FixedWindowLimiter(self.clock, self.settings.token_requests_per_minute)
         self.token_client_limiter = FixedWindowLimiter(
             self.clock, self.settings.token_requests_per_minute
-        )
-        self.failures = FailureBackoff(self.clock, free=self.settings.token_failures_before_backoff)
-        self.address_failures = FixedWindowLimiter(
-            self.clock, self.settings.token_failures_per_minute
         )
         self.maintenance = Maintenance()
         self.maintenance_switch = MaintenanceSwitch(self.database, self.maintenance)

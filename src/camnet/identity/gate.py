@@ -28,6 +28,7 @@ from camnet.identity.browser import COOKIE_NAME, WEBSOCKET, cookie_session
 from camnet.identity.permissions import Principal
 from camnet.identity.policy import Policy
 from camnet.identity.ratelimit import FixedWindowLimiter
+from camnet.identity.throttle import Throttled
 from camnet.routing import find_route, route_name
 
 PRINCIPAL_KEY: Final = "camnet.principal"
@@ -125,7 +126,14 @@ class Gate:
         if access.is_open(scope):
             await self.app(scope, receive, send)
             return
-        principal = await self._principal(scope)
+        try:
+            principal = await self._principal(scope)
+        except Throttled as refused:
+            refusal = access.refuse(
+                429, "throttled", refused.message, {"Retry-After": str(refused.retry_after)}
+            )
+            await _answer(scope, receive, send, refusal)
+            return
         if principal is None:
             refusal = access.refuse(
                 401,
@@ -184,7 +192,15 @@ class Gate:
                 return None
         method = WEBSOCKET if scope["type"] == "websocket" else str(scope.get("method", "GET"))
         cookie = cookie_session(browser, method)
-        return await self.config.policy.principal(authorization, api_key, query, cookie)
+        return await self.config.policy.principal(
+            authorization, api_key, query, cookie, address_of(scope)
+        )
+
+
+def address_of(scope: Scope) -> str | None:
+    """The peer's address, the key of the per-address credential budget."""
+    client = scope.get("client")
+    return str(client[0]) if client else None
 
 
 def _challenge(scope: Scope) -> str:

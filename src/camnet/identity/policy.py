@@ -37,7 +37,10 @@ class Policy:
         api_key: str | None,
         query: Mapping[str, str],
         cookie: CookieSession | None = None,
+        address: str | None = None,
     ) -> Principal | None:
+        """Raises ``Throttled`` when a password would be checked for an ``address`` or a
+        user that must wait (see ``identity/throttle.py``)."""
         if authorization:
             scheme, _, value = authorization.strip().partition(" ")
             scheme = scheme.lower()
@@ -62,4 +65,5 @@ class Policy:
                 session = await self.identity.access_session(token)
                 if session is not None:
                     return session.principal
-        return await self.authenticator.authenticate(c2_credentials(query, authorization))
+        credentials = c2_credentials(query, authorization)
+        return await self.authenticator.authenticate(credentials, address)

@@ -29,7 +29,7 @@ from camnet.faces.identity.resources import caller
 from camnet.faces.ui.headers import NO_STORE, with_security
 from camnet.identity.browser import COOKIE_NAME, cookie_token, csrf_value
 from camnet.identity.permissions import Principal
-from camnet.identity.service import OAuthError
+from camnet.identity.throttle import Throttled
 
 MAX_BODY: Final = 16 * 1024
 
@@ -52,18 +52,10 @@ def _address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _throttle(context: OAuthContext, address: str, user_key: tuple[str, str]) -> None:
+def _throttle(context: OAuthContext, address: str) -> None:
     budget = context.per_address.hit(("address", address))
     if not budget.allowed:
         raise ApiError(429, "too many sign-in attempts", headers=_retry(budget.retry_after))
-    failures = context.address_failures.peek(("address", address))
-    if not failures.allowed:
-        raise ApiError(
-            429, "too many failed attempts from this address", headers=_retry(failures.retry_after)
-        )
-    wait = context.failures.retry_after(user_key)
-    if wait:
-        raise ApiError(429, "too many failed attempts; wait and try again", headers=_retry(wait))
 
 
 def _retry(seconds: int) -> dict[str, str]:
@@ -124,16 +116,14 @@ def session_routes(context: OAuthContext) -> list[Route]:
         try:
             username, password = await _credentials(request)
             address = _address(request)
-            user_key = ("user", username.lower())
-            _throttle(context, address, user_key)
+            _throttle(context, address)
             try:
-                tokens = await identity.run_sync(
-                    identity.grant_password_without_client, username, password
-                )
-            except OAuthError:
-                context.failed(address, user_key)
-                raise ApiError(401, "the username or password is wrong") from None
-            context.failures.succeeded(user_key)
+                user = await identity.passwords.user(address, username, password)
+            except Throttled as refused:
+                raise ApiError(429, refused.message, headers=_retry(refused.retry_after)) from None
+            if user is None:
+                raise ApiError(401, "the username or password is wrong")
+            tokens = await identity.run_sync(identity.grant_password_without_client, user)
             session = await identity.access_session(tokens.access_token)
             if session is None:
                 raise ApiError(401, "the new session could not be verified")

@@ -79,8 +79,11 @@ class RtspAuth:
             f'Basic realm="{REALM}"',
         ]
 
-    async def principal(self, method: str, authorization: str | None) -> Principal | None:
-        """The caller if its credentials are valid and it may watch the camera."""
+    async def principal(
+        self, method: str, authorization: str | None, address: str | None = None
+    ) -> Principal | None:
+        """The caller if its credentials are valid and it may watch the camera. Raises
+        ``Throttled`` when ``address`` or the user must wait (the credential throttle)."""
         if not authorization:
             return None
         scheme, _, rest = authorization.strip().partition(" ")
@@ -89,16 +92,18 @@ class RtspAuth:
             credentials = _basic(rest)
             if credentials is None:
                 return None
-            principal = await self._authenticator.authenticate(credentials)
+            principal = await self._authenticator.authenticate(credentials, address)
             if principal is not None:
                 self.learn(credentials.user, credentials.secret)
         elif scheme.lower() == "digest":
-            principal = await self._digest(method, parse_digest(rest))
+            principal = await self._digest(method, parse_digest(rest), address)
         if principal is None or not principal.may(principal.account, STREAM_ACTION):
             return None
         return principal
 
-    async def _digest(self, method: str, params: dict[str, str]) -> Principal | None:
+    async def _digest(
+        self, method: str, params: dict[str, str], address: str | None
+    ) -> Principal | None:
         user = params.get("username", "")
         known = self._known.get(user)
         nonce = params.get("nonce", "")
@@ -107,7 +112,7 @@ class RtspAuth:
         expected = digest_response(known.ha1, method, params.get("uri", ""), nonce)
         if not secrets.compare_digest(expected, params.get("response", "")):
             return None
-        principal = await self._authenticator.authenticate(Credentials(user, known.secret))
+        principal = await self._authenticator.authenticate(Credentials(user, known.secret), address)
         if principal is None:  # rotated or disabled since camnet saw the secret
             self._known.pop(user, None)
         return principal

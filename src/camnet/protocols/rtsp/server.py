@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from camnet.identity.throttle import Throttled
 from camnet.protocols.rtsp import h264
 from camnet.protocols.rtsp.auth import RtspAuth
 from camnet.protocols.rtsp.encoder import H264Encoder, parameter_sets
@@ -155,7 +156,14 @@ class RtspServer:
         if request.method == "OPTIONS":
             writer.write(response(200, request.cseq, [("Public", PUBLIC)]))
             return
-        principal = await self._auth.principal(request.method, request.headers.get("authorization"))
+        try:
+            principal = await self._auth.principal(
+                request.method, request.headers.get("authorization"), peer
+            )
+        except Throttled as refused:
+            # RTSP/1.0 has no 429: 503 with Retry-After is its way to say "wait".
+            writer.write(response(503, request.cseq, [("Retry-After", str(refused.retry_after))]))
+            return
         if principal is None:
             challenges = [("WWW-Authenticate", value) for value in self._auth.challenges()]
             writer.write(response(401, request.cseq, challenges))

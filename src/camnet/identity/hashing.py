@@ -1,0 +1,38 @@
+"""argon2 verification on its own small, bounded pool of threads.
+
+A verification costs tens of milliseconds of CPU by design. Run on the database thread
+(as it once was), 20 connections guessing passwords queued every acknowledged write
+behind them (17 ms → 5.2 s p99). Here it runs on ``workers`` threads of its own (argon2's
+C code releases the GIL), and at most ``queue`` more wait: a flood beyond that is refused
+at once with ``Throttled`` (429, ``Retry-After: 1``) instead of queueing without end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
+from camnet.identity.throttle import Throttled
+from camnet.identity.users import verify_secret
+
+
+class Hasher:
+    def __init__(self, workers: int = 2, queue: int = 16) -> None:
+        self.workers = workers
+        self.queue = queue
+        self._executor = ThreadPoolExecutor(workers, thread_name_prefix="camnet-argon2")
+        self._pending = 0
+
+    async def verify(self, secret_hash: str | None, secret: str) -> bool:
+        """``verify_secret`` off the loop and off the database thread."""
+        if self._pending >= self.workers + self.queue:
+            raise Throttled(1, "too many credential checks at once; try again in a second")
+        self._pending += 1
+        try:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._executor, verify_secret, secret_hash, secret)
+        finally:
+            self._pending -= 1
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
