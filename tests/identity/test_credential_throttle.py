@@ -162,6 +162,6 @@ def test_rtsp_basic_takes_the_per_address_failure_budget(tmp_path: Path) -> None
         budget = 30  # the default token_failures_per_minute
         for n in range(budget):
             assert describe(f"nobody{n}", "wrong").startswith("RTSP/1.0 401"), n
-        refused = describe("admin", server.admin_password)
+        refused = describe("API-User", server.token)  # right, but not verified before
         assert refused.startswith("RTSP/1.0 503"), refused
         assert "Retry-After:" in refused
