@@ -261,6 +261,7 @@ def create_app(
         limiter=node.limiter,
         default=Access("camnet", house_refuse),
         maintenance=node.maintenance,
+        live=node.live,
     )
     declare_routes(gate, lambda: bool(node.control_unit.state["mjpgStreamIsOpen"]))
     gate.declare("metrics", Access("metrics", house_refuse, open=settings.metrics_open))

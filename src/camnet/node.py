@@ -24,6 +24,7 @@ from camnet.identity.authenticator import Authenticator
 from camnet.identity.bootstrap import InitialCredentials, ensure_initial_users
 from camnet.identity.gate import Maintenance
 from camnet.identity.hashing import Hasher
+from camnet.identity.live import LiveSessions
 from camnet.identity.permissions import PermissionPolicy
 from camnet.identity.policy import Policy
 from camnet.identity.ratelimit import FixedWindowLimiter
@@ -108,6 +109,7 @@ class Node:
         )
         self.authenticator = Authenticator(self.database, permission_policy, identity=self.identity)
         self.policy = Policy(self.identity, self.authenticator)
+        self.live = LiveSessions(self.identity.changed)
         self.limiter = FixedWindowLimiter(self.clock, self.settings.rate_limit_per_minute)
         self.token_limiter = FixedWindowLimiter(self.clock, self.settings.token_requests_per_minute)
         self.token_client_limiter = FixedWindowLimiter(

@@ -80,6 +80,8 @@ class Authenticator:
         self._cache_key = secrets.token_bytes(32)
         self._watcher: asyncio.Task[None] | None = None
         self._secrets_version = ""
+        if identity is not None:
+            identity.changed.subscribe(self.forget)
         self._passwords = (
             identity.passwords
             if identity is not None
@@ -116,11 +118,12 @@ class Authenticator:
         return self._cache.get(self._digest(credentials))
 
     async def authenticate(
-        self, credentials: Credentials | None, address: str | None = None
+        self, credentials: Credentials | None, address: str | None = None, *, throttled: bool = True
     ) -> Principal | None:
         """The principal of c2 credentials, or None. A secret verified before is
         answered from memory; anything else spends from the credential throttle (it
-        raises ``Throttled`` when ``address`` or the user must wait)."""
+        raises ``Throttled`` when ``address`` or the user must wait). ``throttled=False``
+        is for checking an open session's credentials again: no budget is spent."""
         if credentials is None:
             return None
         digest = self._digest(credentials)
@@ -131,7 +134,7 @@ class Authenticator:
         # share one argon2 verification instead of queueing one each.
         pending = self._verifying.get(digest)
         if pending is None:
-            pending = asyncio.ensure_future(self._verify(credentials, address))
+            pending = asyncio.ensure_future(self._verify(credentials, address, throttled))
             self._verifying[digest] = pending
             pending.add_done_callback(lambda _f: self._verifying.pop(digest, None))
         principal = await asyncio.shield(pending)
@@ -141,8 +144,12 @@ class Authenticator:
             self._cache[digest] = principal
         return principal
 
-    async def _verify(self, credentials: Credentials, address: str | None) -> Principal | None:
-        record = await self._passwords.user(address, credentials.user, credentials.secret)
+    async def _verify(
+        self, credentials: Credentials, address: str | None, throttled: bool = True
+    ) -> Principal | None:
+        record = await self._passwords.user(
+            address, credentials.user, credentials.secret, throttled=throttled
+        )
         if record is None:
             return None
         session = "c:" + self._digest(credentials).hex()[:32]
@@ -171,4 +178,7 @@ class Authenticator:
                 continue
             if version != self._secrets_version:
                 self._secrets_version = version
-                self.forget()
+                if self._identity is not None:
+                    self._identity.forget()  # fires identity.changed, which forgets here too
+                else:
+                    self.forget()

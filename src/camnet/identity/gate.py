@@ -14,7 +14,9 @@ The principal found is left in ``scope["camnet.principal"]`` for the route to au
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import asyncio
+import contextlib
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 from urllib.parse import parse_qsl
@@ -24,7 +26,8 @@ from starlette.routing import Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from camnet.identity.browser import COOKIE_NAME, WEBSOCKET, cookie_session
+from camnet.identity.browser import COOKIE_NAME, WEBSOCKET, CookieSession, cookie_session
+from camnet.identity.live import LiveSessions, Recheck
 from camnet.identity.permissions import Principal
 from camnet.identity.policy import Policy
 from camnet.identity.ratelimit import FixedWindowLimiter
@@ -32,6 +35,7 @@ from camnet.identity.throttle import Throttled
 from camnet.routing import find_route, route_name
 
 PRINCIPAL_KEY: Final = "camnet.principal"
+LIVE_KEY: Final = "camnet.live"
 _BROWSER_HEADERS: Final = frozenset({b"cookie", b"origin", b"host", b"x-camnet-csrf"})
 
 
@@ -79,6 +83,8 @@ class GateConfig:
     default: Access
     declarations: dict[str, Access] = field(default_factory=dict)
     maintenance: Maintenance = field(default_factory=Maintenance)
+    live: LiveSessions | None = None
+    """Where long-lived sessions register to end with their credentials."""
 
     def declare(self, route_name: str, access: Access) -> None:
         self.declarations[route_name] = access
@@ -95,6 +101,19 @@ def access_of(router: Router, config: GateConfig, scope: Scope) -> Access:
 def principal_of(scope: Scope) -> Principal | None:
     principal: Principal | None = scope.get(PRINCIPAL_KEY)
     return principal
+
+
+@contextlib.contextmanager
+def live_session(scope: Scope) -> Iterator[asyncio.Event | None]:
+    """For a long-lived response or WebSocket: an event set when the credentials that
+    opened it end (``identity/live.py``); None for a request the gate let through open."""
+    watch: tuple[LiveSessions, Principal, Recheck] | None = scope.get(LIVE_KEY)
+    if watch is None:
+        yield None
+        return
+    sessions, principal, recheck = watch
+    with sessions.watch(principal, recheck) as session:
+        yield session.ended
 
 
 class Gate:
@@ -126,8 +145,9 @@ class Gate:
         if access.is_open(scope):
             await self.app(scope, receive, send)
             return
+        presented = _presented(scope)
         try:
-            principal = await self._principal(scope)
+            principal = await self.config.policy.principal(*presented, address_of(scope))
         except Throttled as refused:
             refusal = access.refuse(
                 429, "throttled", refused.message, {"Retry-After": str(refused.retry_after)}
@@ -145,6 +165,13 @@ class Gate:
             await _answer(scope, receive, send, refusal)
             return
         scope[PRINCIPAL_KEY] = principal
+        if self.config.live is not None:
+            policy = self.config.policy
+
+            async def recheck() -> Principal | None:
+                return await policy.principal(*presented, throttled=False)
+
+            scope[LIVE_KEY] = (self.config.live, principal, recheck)
         budget = self.config.limiter.hit((principal.session, access.service), principal.rate_limit)
         if not budget.allowed:
             headers = {k.decode(): v.decode() for k, v in budget.headers()}
@@ -170,31 +197,34 @@ class Gate:
 
         await self.app(scope, receive, send_with_budget)
 
-    async def _principal(self, scope: Scope) -> Principal | None:
-        authorization = api_key = None
-        browser: dict[str, str] = {}
-        for key, value in scope["headers"]:
-            if key == b"authorization":
-                authorization = value.decode("latin-1")
-            elif key == b"x-api-key":
-                api_key = value.decode("latin-1")
-            elif key in _BROWSER_HEADERS:
-                browser.setdefault(key.decode("latin-1"), value.decode("latin-1"))
-        query: dict[str, str] = {}
-        raw = scope.get("query_string", b"")
-        if raw:
-            try:
-                for name, value in parse_qsl(
-                    raw.decode("latin-1"), keep_blank_values=True, max_num_fields=1000
-                ):
-                    query.setdefault(name, value)
-            except ValueError:
-                return None
-        method = WEBSOCKET if scope["type"] == "websocket" else str(scope.get("method", "GET"))
-        cookie = cookie_session(browser, method)
-        return await self.config.policy.principal(
-            authorization, api_key, query, cookie, address_of(scope)
-        )
+
+Presented = tuple[str | None, str | None, dict[str, str], CookieSession | None]
+"""What a request presented, in ``Policy.principal``'s order: Authorization, X-API-Key,
+the query's first values, and the dashboard cookie."""
+
+
+def _presented(scope: Scope) -> Presented:
+    authorization = api_key = None
+    browser: dict[str, str] = {}
+    for key, value in scope["headers"]:
+        if key == b"authorization":
+            authorization = value.decode("latin-1")
+        elif key == b"x-api-key":
+            api_key = value.decode("latin-1")
+        elif key in _BROWSER_HEADERS:
+            browser.setdefault(key.decode("latin-1"), value.decode("latin-1"))
+    query: dict[str, str] = {}
+    raw = scope.get("query_string", b"")
+    if raw:
+        try:
+            for name, value in parse_qsl(
+                raw.decode("latin-1"), keep_blank_values=True, max_num_fields=1000
+            ):
+                query.setdefault(name, value)
+        except ValueError:
+            return (None, None, {}, None)
+    method = WEBSOCKET if scope["type"] == "websocket" else str(scope.get("method", "GET"))
+    return (authorization, api_key, query, cookie_session(browser, method))
 
 
 def address_of(scope: Scope) -> str | None:

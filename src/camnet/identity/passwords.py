@@ -24,13 +24,20 @@ class PasswordCheck:
         self.throttle = throttle
         self.hasher = hasher
 
-    async def user(self, address: str | None, qualified: str, password: str) -> UserRecord | None:
+    async def user(
+        self, address: str | None, qualified: str, password: str, *, throttled: bool = True
+    ) -> UserRecord | None:
         """The enabled user ``account\\name`` if ``password`` is theirs; raises
-        ``Throttled`` when the address or the name must wait."""
+        ``Throttled`` when the address or the name must wait. ``throttled=False`` checks
+        an open session's credentials again without spending from any budget."""
         key = user_key(qualified)
-        self.throttle.check(address, key)
+        if throttled:
+            self.throttle.check(address, key)
         account, name = split_qualified(qualified)
         record = await self._database.run(self._users.get, name, account) if name else None
+        if not throttled:
+            ok = await self.hasher.verify(record.secret_hash if record else None, password)
+            return record if record is not None and ok and record.enabled else None
         return await self._settle(address, key, record, password)
 
     async def user_by_email(

@@ -38,6 +38,8 @@ class Policy:
         query: Mapping[str, str],
         cookie: CookieSession | None = None,
         address: str | None = None,
+        *,
+        throttled: bool = True,
     ) -> Principal | None:
         """Raises ``Throttled`` when a password would be checked for an ``address`` or a
         user that must wait (see ``identity/throttle.py``)."""
@@ -66,4 +68,4 @@ class Policy:
                 if session is not None:
                     return session.principal
         credentials = c2_credentials(query, authorization)
-        return await self.authenticator.authenticate(credentials, address)
+        return await self.authenticator.authenticate(credentials, address, throttled=throttled)

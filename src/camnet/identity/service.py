@@ -25,6 +25,7 @@ from camnet.identity.actions import Action, ActionError
 from camnet.identity.apikeys import ApiKeyRepository
 from camnet.identity.clients import ClientRecord, ClientRepository
 from camnet.identity.hashing import Hasher
+from camnet.identity.live import CredentialsChanged
 from camnet.identity.passwords import PasswordCheck
 from camnet.identity.permissions import DEFAULT_ACCOUNT, PermissionPolicy, Principal
 from camnet.identity.throttle import CredentialThrottle
@@ -133,6 +134,7 @@ class IdentityService:
             clock, failures_before_backoff=10, failures_per_minute=30
         )
         self.passwords = PasswordCheck(database, throttle, hasher or Hasher())
+        self.changed = CredentialsChanged()
         engine = database.engine
         self.accounts = AccountRepository(engine)
         self.users = UserRepository(engine)
@@ -167,8 +169,12 @@ class IdentityService:
             self._watcher = None
 
     def forget(self) -> None:
+        """Something that could end a credential changed (here, in another process, or
+        as told by a notifier): drop what is remembered and fire ``changed``, so every
+        cache and every open long-lived session takes the change (``identity/live.py``)."""
         self._sessions.clear()
         self._keys.clear()
+        self.changed.fire()
 
     def _change_version(self) -> str:
         return f"{self.users.secrets_version()}|{self.tokens.revocations_version()}|" + str(

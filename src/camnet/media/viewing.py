@@ -14,6 +14,7 @@ import contextlib
 
 from starlette.types import Receive, Send
 
+from camnet.identity.live import until_ended
 from camnet.media.hub import HubStopped, StreamHub
 
 
@@ -23,11 +24,14 @@ async def _disconnected(receive: Receive) -> None:
         pass
 
 
-async def send_frames(hub: StreamHub, receive: Receive, send: Send) -> None:
-    """Send ``hub``'s frames until the client goes or the hub stops, then end the body
-    (the response has started)."""
+async def send_frames(
+    hub: StreamHub, receive: Receive, send: Send, ended: asyncio.Event | None = None
+) -> None:
+    """Send ``hub``'s frames until the client goes, the hub stops or ``ended`` is set
+    (the viewer's credentials ended), then end the body (the response has started)."""
     gone = asyncio.ensure_future(_disconnected(receive))
-    try:
+
+    async def frames() -> None:
         async with hub.viewing() as viewer:
             sequence = -1
             while not gone.done():
@@ -35,6 +39,9 @@ async def send_frames(hub: StreamHub, receive: Receive, send: Send) -> None:
                 hub.sent(viewer, frame, sequence)
                 sequence = frame.sequence
                 await send(frame.message)
+
+    try:
+        await until_ended(frames(), ended)
     except HubStopped:
         pass
     finally:

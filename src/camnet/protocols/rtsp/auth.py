@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from camnet.identity.authenticator import Authenticator, Credentials
+from camnet.identity.live import Recheck
 from camnet.identity.permissions import Principal
 
 REALM: Final = "camnet"
@@ -100,6 +101,31 @@ class RtspAuth:
         if principal is None or not principal.may(principal.account, STREAM_ACTION):
             return None
         return principal
+
+    def rechecker(self, method: str, authorization: str | None) -> Recheck | None:
+        """How to ask again, later, whether the credentials of this request still hold
+        (for a playing session: ``identity/live.py``), without spending any budget."""
+        if not authorization:
+            return None
+        scheme, _, rest = authorization.strip().partition(" ")
+        credentials: Credentials | None = None
+        if scheme.lower() == "basic":
+            credentials = _basic(rest)
+        elif scheme.lower() == "digest":
+            user = parse_digest(rest).get("username", "")
+            known = self._known.get(user)
+            credentials = Credentials(user, known.secret) if known is not None else None
+        if credentials is None:
+            return None
+        authenticator, presented = self._authenticator, credentials
+
+        async def recheck() -> Principal | None:
+            principal = await authenticator.authenticate(presented, throttled=False)
+            if principal is None or not principal.may(principal.account, STREAM_ACTION):
+                return None
+            return principal
+
+        return recheck
 
     async def _digest(
         self, method: str, params: dict[str, str], address: str | None

@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from camnet.identity.live import LiveSessions, Recheck, until_ended
+from camnet.identity.permissions import Principal
 from camnet.identity.throttle import Throttled
 from camnet.protocols.rtsp import h264
 from camnet.protocols.rtsp.auth import RtspAuth
@@ -78,7 +80,9 @@ class RtspServer:
         sources: RtspSources,
         auth: RtspAuth,
         on_change: Callable[[], None],
+        live: LiveSessions | None = None,
     ) -> None:
+        self._live = live
         self._host = host
         self._sources = sources
         self._auth = auth
@@ -171,12 +175,14 @@ class RtspServer:
         handler = {
             "DESCRIBE": self._describe,
             "SETUP": self._setup,
-            "PLAY": self._play,
             "PAUSE": self._pause,
             "TEARDOWN": self._teardown,
             "GET_PARAMETER": self._keep_alive,
             "SET_PARAMETER": self._keep_alive,
         }.get(request.method)
+        if request.method == "PLAY":
+            await self._play(request, writer, principal)
+            return
         if handler is None:
             writer.write(response(405, request.cseq, [("Allow", PUBLIC)]))
             return
@@ -281,7 +287,7 @@ class RtspServer:
         raise OSError("no free pair of UDP ports")
 
     async def _play(
-        self, request: Request, writer: asyncio.StreamWriter, _peer: str, _owned: list[Session]
+        self, request: Request, writer: asyncio.StreamWriter, principal: Principal
     ) -> None:
         session = self._session(request, writer)
         if session is None:
@@ -289,8 +295,28 @@ class RtspServer:
         headers = [("Session", session.id), ("Range", "npt=0.000-")]
         writer.write(response(200, request.cseq, headers))
         if not session.playing:
-            session.sender = asyncio.create_task(self._send(session), name=f"rtsp-{session.id}")
+            recheck = self._auth.rechecker(request.method, request.headers.get("authorization"))
+            session.sender = asyncio.create_task(
+                self._play_while_allowed(session, principal, recheck), name=f"rtsp-{session.id}"
+            )
             self._on_change()
+
+    async def _play_while_allowed(
+        self, session: Session, principal: Principal, recheck: Recheck | None
+    ) -> None:
+        """Send until paused or torn down; or, when the credentials that started the play
+        end (``identity/live.py``), end the session and close its connection."""
+        if self._live is None or recheck is None:
+            await self._send(session)
+            return
+        with self._live.watch(principal, recheck) as live:
+            if not await until_ended(self._send(session), live.ended):
+                return
+        log.info("RTSP session %s ended: its credentials ended", session.id)
+        session.sender = None  # this task: _end must not wait for itself
+        await self._end(session)
+        session.writer.close()
+        self._on_change()
 
     async def _pause(
         self, request: Request, writer: asyncio.StreamWriter, _peer: str, _owned: list[Session]
