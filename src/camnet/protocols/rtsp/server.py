@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from camnet.identity.live import LiveSessions, Recheck, until_ended
+from camnet.identity.live import LiveSessions, Recheck
 from camnet.identity.permissions import Principal
 from camnet.identity.throttle import Throttled
 from camnet.protocols.rtsp import h264
@@ -305,17 +305,25 @@ class RtspServer:
         self, session: Session, principal: Principal, recheck: Recheck | None
     ) -> None:
         """Send until paused or torn down; or, when the credentials that started the play
-        end (``identity/live.py``), end the session and close its connection."""
+        end (``identity/live.py``), until ``_end_when_ended`` ends the session."""
         if self._live is None or recheck is None:
             await self._send(session)
             return
         with self._live.watch(principal, recheck) as live:
-            if not await until_ended(self._send(session), live.ended):
-                return
+            watcher = asyncio.create_task(self._end_when_ended(session, live.ended))
+            self._handlers.add(watcher)  # held (and cancelled at stop) like a connection
+            watcher.add_done_callback(self._handlers.discard)
+            try:
+                await self._send(session)
+            finally:
+                if not live.ended.is_set():
+                    watcher.cancel()
+
+    async def _end_when_ended(self, session: Session, ended: asyncio.Event) -> None:
+        await ended.wait()
         log.info("RTSP session %s ended: its credentials ended", session.id)
-        session.sender = None  # this task: _end must not wait for itself
-        await self._end(session)
         session.writer.close()
+        await self._end(session)
         self._on_change()
 
     async def _pause(
