@@ -96,6 +96,9 @@ class Principal:
     session: str = ""
     client_id: str | None = None
     rate_limit: int | None = None
+    browser: bool = False
+    """Authenticated by the dashboard's session cookie alone: such a principal changes
+    state only through a non-safe method with the CSRF check (issue 17 item 6)."""
 
     def may(self, tenant: str, action: str) -> bool:
         return self.permissions.allows(tenant, action)

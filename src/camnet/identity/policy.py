@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Final
 
 from camnet.identity.apikeys import KEY_PREFIX
@@ -58,7 +59,7 @@ class Policy:
             if not cookie.trusted:
                 return None
             session = await self.identity.access_session(cookie.token)
-            return session.principal if session else None
+            return replace(session.principal, browser=True) if session else None
         token = query.get("token")
         if token and "user" not in query and not (authorization or "").lower().startswith("basic"):
             if token.startswith(KEY_PREFIX):
