@@ -49,7 +49,8 @@ from camnet.faces.ui.openapi import ui_part
 from camnet.faces.ui.session import session_routes
 from camnet.faces.ui.static import static_routes
 from camnet.identity.bootstrap import InitialCredentials
-from camnet.identity.gate import Access, Gate, GateConfig, access_of
+from camnet.identity.gate import Access, Gate, GateConfig, access_of, principal_of
+from camnet.identity.permissions import may_read_metrics
 from camnet.network.remote_nodes import NetworkCameras
 from camnet.node import Node
 from camnet.ops.body_limit import BodyLimit
@@ -343,7 +344,10 @@ def metrics_route(metrics: Metrics) -> Route:
     """``/metrics`` in the Prometheus text format; rendered off the loop (the collector
     reads the database)."""
 
-    async def render(_request: Request) -> Response:
+    async def render(request: Request) -> Response:
+        principal = principal_of(request.scope)  # None: the setting metrics_open
+        if principal is not None and not may_read_metrics(principal):
+            return ApiError(403, f"{principal.user} may not read the node's metrics").response()
         body = await asyncio.to_thread(metrics.render)
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 
