@@ -25,6 +25,7 @@ from camnet.identity.actions import Action, ActionError
 from camnet.identity.apikeys import ApiKeyRepository
 from camnet.identity.clients import ClientRecord, ClientRepository
 from camnet.identity.hashing import Hasher
+from camnet.identity.holders import holds
 from camnet.identity.live import CredentialsChanged
 from camnet.identity.passwords import PasswordCheck
 from camnet.identity.permissions import DEFAULT_ACCOUNT, PermissionPolicy, Principal
@@ -415,8 +416,8 @@ class IdentityService:
     def revoke_sync(
         self, token: str, client: ClientRecord | None, caller: Principal | None
     ) -> bool:
-        """Revoke when the caller may: the client it was issued to, or a principal with
-        ``identity:tokens:write`` in the token's account. Unknown tokens are no error."""
+        """Revoke when the caller may: the client it was issued to, its own holder, or a
+        principal with ``identity:tokens:write`` in its account. Unknown: no error."""
         record = self.tokens.find(token)
         if record is None:
             return False
@@ -424,6 +425,7 @@ class IdentityService:
         if not allowed and caller is not None:
             account = self._token_account(record)
             allowed = account is not None and caller.may(account, "identity:tokens:write")
+            allowed = allowed or holds(caller, record, self.users, self.clients)
         if not allowed:
             return False
         now = self.clock.now()

@@ -2,7 +2,9 @@
 
     POST    /ui/session   {"username", "password"} → sets the session cookie (open)
     GET     /ui/session   who is signed in, and the session's CSRF value
-    DELETE  /ui/session   signs out: the token is revoked and the cookie cleared
+    DELETE  /ui/session   signs out: the token is revoked and the cookie cleared (a
+                          Bearer access token is revoked the same way; other
+                          credentials are no session: 400)
 
 The cookie holds an opaque access token issued as ``/pauth/token`` issues one (a user
 signing in with no app in between), so the policy point checks it like any bearer
@@ -56,6 +58,11 @@ def _throttle(context: OAuthContext, address: str) -> None:
     budget = context.per_address.hit(("address", address))
     if not budget.allowed:
         raise ApiError(429, "too many sign-in attempts", headers=_retry(budget.retry_after))
+
+
+def _bearer(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
 
 
 def _retry(seconds: int) -> dict[str, str]:
@@ -140,10 +147,17 @@ def session_routes(context: OAuthContext) -> list[Route]:
         return _json(_who(caller(request), token))
 
     async def sign_out(request: Request) -> Response:
-        token = cookie_token(request.headers.get("cookie"))
-        if token is not None:
-            await identity.run_sync(identity.revoke_presented, token)
-            identity.forget()
+        token = cookie_token(request.headers.get("cookie")) or _bearer(request)
+        if token is None:
+            return _error(
+                ApiError(
+                    400,
+                    "no session to end: these credentials are not a session; sign out "
+                    "with the session's cookie or its access token as a Bearer",
+                )
+            )
+        await identity.run_sync(identity.revoke_presented, token)
+        identity.forget()
         response = Response(status_code=204, headers=with_security(NO_STORE))
         response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="strict")
         return response
