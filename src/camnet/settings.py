@@ -303,8 +303,8 @@ class Settings(BaseModel):
     )
     metrics_open: bool = Field(
         False,
-        description="serve /metrics without credentials (default: a principal with the "
-        "'metrics' service is needed, e.g. an API key)",
+        description="serve /metrics without credentials (default: the 'metrics' "
+        "permission is needed: the default account's admins, or metrics:node:read granted)",
     )
     mjpeg_max_viewers_per_stream: int = Field(
         200, ge=1, le=100_000, description="MJPEG viewers one stream may have at once"
