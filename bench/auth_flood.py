@@ -147,11 +147,22 @@ def main() -> None:
     parser.add_argument(
         "--modes", default="default,unthrottled", help="comma-separated: default, unthrottled"
     )
+    parser.add_argument(
+        "--server-cpus", default=None, help="pin the server to these CPUs (taskset -c list)"
+    )
+    parser.add_argument(
+        "--client-cpus", default=None, help="pin this load generator to these CPUs (e.g. 1)"
+    )
     args = parser.parse_args()
     install_sigterm_as_exit()
+    if args.client_cpus:
+        os.sched_setaffinity(0, {int(cpu) for cpu in args.client_cpus.split(",")})
     rows = []
     for mode in args.modes.split(","):
-        with environment(UNTHROTTLED if mode == "unthrottled" else {}), Camnet() as camnet:
+        with (
+            environment(UNTHROTTLED if mode == "unthrottled" else {}),
+            Camnet(pin=args.server_cpus) as camnet,
+        ):
             result = asyncio.run(
                 measure(camnet.base_url, camnet.token, args.writes, args.connections)
             )

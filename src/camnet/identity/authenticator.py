@@ -26,7 +26,7 @@ from camnet.clock import SystemClock
 from camnet.identity.hashing import Hasher
 from camnet.identity.passwords import PasswordCheck
 from camnet.identity.permissions import PermissionPolicy, Principal
-from camnet.identity.throttle import CredentialThrottle
+from camnet.identity.throttle import CredentialThrottle, user_key
 from camnet.identity.users import API_USER, UserRecord, UserRepository
 from camnet.store.database import Database
 
@@ -130,6 +130,8 @@ class Authenticator:
         principal = self._cache.get(digest)
         if principal is not None:
             return principal
+        if throttled:  # a refused guess costs no task, no database read, no hash
+            self._passwords.throttle.check(address, user_key(credentials.user))
         # Single flight: many connections presenting the same new credentials at once
         # share one argon2 verification instead of queueing one each.
         pending = self._verifying.get(digest)
