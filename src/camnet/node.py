@@ -105,7 +105,7 @@ class Node:
                 failures_before_backoff=self.settings.token_failures_before_backoff,
                 failures_per_minute=self.settings.token_failures_per_minute,
             ),
-            hasher=Hasher(self.settings.password_hash_workers, self.settings.password_hash_queue),
+            hasher=Hasher(),
         )
         self.authenticator = Authenticator(self.database, permission_policy, identity=self.identity)
         self.policy = Policy(self.identity, self.authenticator)

@@ -183,19 +183,6 @@ class Settings(BaseModel):
         description="failed token requests per source address per minute before the "
         "address gets 429 until the minute ends",
     )
-    password_hash_workers: int = Field(
-        2,
-        ge=1,
-        le=64,
-        description="threads that verify passwords (argon2), apart from the database thread",
-    )
-    password_hash_queue: int = Field(
-        16,
-        ge=0,
-        le=10_000,
-        description="password checks that may wait for a hashing thread; more are refused "
-        "at once with 429 and Retry-After: 1",
-    )
     camera_source: Literal["sim", "opencv"] = Field(
         "sim",
         description="where the camera heads' pictures come from: the simulated scene, or "

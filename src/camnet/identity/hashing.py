@@ -24,6 +24,10 @@ from camnet.identity.throttle import Throttled
 from camnet.identity.users import verify_secret
 
 NICENESS: Final = 10
+WORKERS: Final = 2
+"""Two threads: a guesser can take at most two cores' worth of argon2, whatever it sends."""
+QUEUE: Final = 16
+"""Checks that may wait for a thread; a sign-in waits at most a few verifications."""
 
 
 def _lower_priority() -> None:
@@ -35,7 +39,7 @@ def _lower_priority() -> None:
 
 
 class Hasher:
-    def __init__(self, workers: int = 2, queue: int = 16) -> None:
+    def __init__(self, workers: int = WORKERS, queue: int = QUEUE) -> None:
         self.workers = workers
         self.queue = queue
         self._executor = ThreadPoolExecutor(
