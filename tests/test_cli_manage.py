@@ -61,9 +61,21 @@ def test_user_list_disable_enable_passwd_delete(fresh_server: ServerProcess) -> 
     assert camnet(server, "user", "enable", "default\\ada")["enabled"] is True
     eventually(lambda: status(server, "ada", "first-password") == 200, "enabled user accepted")
 
+    with server.client() as http:
+        login = http.post("/pauth/token", json={"username": "ada", "password": "first-password"})
+    assert login.status_code == 200, login.text
+    bearer = {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+    def bearer_status() -> int:
+        with server.client() as http:
+            return http.get("/api", params={"get": "[light0]"}, headers=bearer).status_code
+
+    assert bearer_status() == 200
     camnet(server, "user", "passwd", "ada", "--password", "second-password")
     eventually(lambda: status(server, "ada", "second-password") == 200, "new password works")
     assert status(server, "ada", "first-password") == 401
+    # Issue 17 item 7: a token issued with the old password ends with it.
+    eventually(lambda: bearer_status() == 401, "the old password's token revoked")
 
     generated = camnet(server, "user", "passwd", "ada", "--generate")["password"]
     assert len(generated) >= 24

@@ -53,8 +53,8 @@ from camnet.faces.ui.openapi import ui_part
 from camnet.faces.ui.session import session_routes
 from camnet.faces.ui.static import static_routes
 from camnet.identity.bootstrap import InitialCredentials
-from camnet.identity.gate import Access, Gate, GateConfig, access_of
-from camnet.identity.permissions import Principal
+from camnet.identity.gate import Access, Gate, GateConfig, access_of, principal_of
+from camnet.identity.permissions import Principal, may_read_metrics
 from camnet.network.remote_nodes import NetworkCameras
 from camnet.node import Node
 from camnet.ops.body_limit import BodyLimit
@@ -255,8 +255,6 @@ def create_app(
         policy=node.policy,
         per_address=node.token_limiter,
         per_client=node.token_client_limiter,
-        failures=node.failures,
-        address_failures=node.address_failures,
     )
     base_url = settings.advertised_url or _base_url(listen_urls)
     app.router.routes.extend(oauth_routes(oauth))
@@ -287,7 +285,6 @@ def create_app(
     fleet = FleetContext(
         node.fleet,
         node.identity,
-        node.failures,
         max_page_size=settings.max_page_size,
         on_refusal=metrics.refused,
     )
@@ -303,6 +300,7 @@ def create_app(
         limiter=node.limiter,
         default=Access("camnet", house_refuse),
         maintenance=node.maintenance,
+        live=node.live,
     )
     declare_routes(
         gate,
@@ -402,7 +400,10 @@ def metrics_route(metrics: Metrics) -> Route:
     """``/metrics`` in the Prometheus text format; rendered off the loop (the collector
     reads the database)."""
 
-    async def render(_request: Request) -> Response:
+    async def render(request: Request) -> Response:
+        principal = principal_of(request.scope)  # None: the setting metrics_open
+        if principal is not None and not may_read_metrics(principal):
+            return ApiError(403, f"{principal.user} may not read the node's metrics").response()
         body = await asyncio.to_thread(metrics.render)
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 

@@ -166,8 +166,14 @@ def _user_passwd(args: argparse.Namespace, identity: IdentityService) -> int:
     changed = identity.users.change(user.account, user.name, None, password=password)
     if changed is None:
         raise ManageError(f"user {user.qualified} changed meanwhile; try again")
+    # Issue 17 item 7, as through the API: the user's tokens end with the old password
+    # (a running server closes their open sessions when it sees the change).
+    identity.tokens.revoke_subject("user", changed.id, identity.clock.now(), None)
     result: dict[str, object] = {**changed.public()}
-    lines = [f"password of {user.qualified} changed; a running server uses it within a second"]
+    lines = [
+        f"password of {user.qualified} changed and its tokens revoked; "
+        "a running server uses it within a second"
+    ]
     if generated:
         result["password"] = password
         lines.insert(0, password)

@@ -25,11 +25,14 @@ from camnet.identity.authenticator import Authenticator
 from camnet.identity.bootstrap import InitialCredentials, ensure_initial_users
 from camnet.identity.changes import LOCAL_POLL, IdentityChanges
 from camnet.identity.gate import Maintenance
+from camnet.identity.hashing import Hasher
+from camnet.identity.live import LiveSessions
 from camnet.identity.permissions import PermissionPolicy
 from camnet.identity.policy import Policy
 from camnet.identity.purge import TokenPurge
-from camnet.identity.ratelimit import FailureBackoff, FixedWindowLimiter
+from camnet.identity.ratelimit import FixedWindowLimiter
 from camnet.identity.service import IdentityService
+from camnet.identity.throttle import CredentialThrottle
 from camnet.identity.users import UserRepository
 from camnet.maintenance import MaintenanceSwitch
 from camnet.media.cameras import StereoCameras
@@ -132,6 +135,12 @@ class Node:
             refresh_lifetime=self.settings.refresh_token_lifetime,
             poll_interval=identity_poll,
             changes=self.identity_changes.listener(),
+            throttle=CredentialThrottle(
+                self.clock,
+                failures_before_backoff=self.settings.token_failures_before_backoff,
+                failures_per_minute=self.settings.token_failures_per_minute,
+            ),
+            hasher=Hasher(),
         )
         self.authenticator = Authenticator(
             self.database,
@@ -142,14 +151,11 @@ class Node:
         )
         self.token_purge = TokenPurge(self.database, self.clock)
         self.policy = Policy(self.identity, self.authenticator)
+        self.live = LiveSessions(self.identity.changed)
         self.limiter = FixedWindowLimiter(self.clock, self.settings.rate_limit_per_minute)
         self.token_limiter = FixedWindowLimiter(self.clock, self.settings.token_requests_per_minute)
         self.token_client_limiter = FixedWindowLimiter(
             self.clock, self.settings.token_requests_per_minute
-        )
-        self.failures = FailureBackoff(self.clock, free=self.settings.token_failures_before_backoff)
-        self.address_failures = FixedWindowLimiter(
-            self.clock, self.settings.token_failures_per_minute
         )
         self.maintenance = Maintenance()
         self.maintenance_switch = MaintenanceSwitch(self.database, self.maintenance)

@@ -336,8 +336,8 @@ class Settings(BaseModel):
     )
     metrics_open: bool = Field(
         False,
-        description="serve /metrics without credentials (default: a principal with the "
-        "'metrics' service is needed, e.g. an API key)",
+        description="serve /metrics without credentials (default: the 'metrics' "
+        "permission is needed: the default account's admins, or metrics:node:read granted)",
     )
     cors_origins: list[str] = Field(
         default_factory=list,

@@ -64,10 +64,12 @@ async def test_concurrent_first_requests_share_one_verification(tmp_path: Path) 
     calls = 0
     verify = authenticator._verify
 
-    def counting(credentials: Credentials) -> object:
+    async def counting(
+        credentials: Credentials, address: str | None, throttled: bool = True
+    ) -> object:
         nonlocal calls
         calls += 1
-        return verify(credentials)
+        return await verify(credentials, address, throttled)
 
     authenticator._verify = counting  # type: ignore[method-assign,assignment]
     try:

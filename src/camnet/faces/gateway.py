@@ -187,7 +187,7 @@ def gateway_route(bus: Bus, config: GatewayConfig) -> Route:
 
 
 async def _envelope_of(request: Request, max_body_bytes: int) -> Envelope:
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return envelope_from_query(dict(request.query_params))
     body = await request.body()
     if len(body) > max_body_bytes:
@@ -204,6 +204,15 @@ def _authorise(request: Request, envelope: Envelope) -> None:
     if principal is None:  # the gate lets no anonymous request through; be explicit
         raise ApiError(401, "authentication required")
     operation = "read" if envelope.topic.type in READING else "write"
+    if operation == "write" and request.method == "HEAD":
+        raise ApiError(
+            405, "HEAD never publishes a change; use POST", headers={"Allow": "GET, POST"}
+        )
+    if operation == "write" and request.method == "GET" and principal.browser:
+        raise ApiError(
+            403,
+            "a dashboard session publishes changes only by POST with its X-Camnet-CSRF header",
+        )
     if not principal.permissions.allows(DEFAULT_ACCOUNT, f"network:bus:{operation}"):
         raise ApiError(
             403, f"publishing a {envelope.topic.type.value} needs network:bus:{operation}"

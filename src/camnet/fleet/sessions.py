@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from camnet.identity.service import IdentityService
 from camnet.identity.tokens import new_family
-from camnet.identity.users import UserRecord, verify_secret
+from camnet.identity.users import UserRecord
 
 log = logging.getLogger(__name__)
 
@@ -54,12 +54,8 @@ def _issue(identity: IdentityService, user: UserRecord, family: str) -> Session:
     return Session(user, access, refresh, int(identity.access_lifetime))
 
 
-def login(identity: IdentityService, email: str, password: str) -> Session:
-    """Same work (one argon2 verification) whether the email exists or not."""
-    user = identity.users.get_by_email(email) if email else None
-    ok = verify_secret(user.secret_hash if user else None, password)
-    if user is None or not ok or not user.enabled:
-        raise SignInFailed("the email or password is wrong")
+def login(identity: IdentityService, user: UserRecord) -> Session:
+    """A new session for a user whose password ``identity.passwords`` verified."""
     return _issue(identity, user, new_family())
 
 

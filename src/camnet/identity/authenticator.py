@@ -22,9 +22,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
+from camnet.clock import SystemClock
 from camnet.identity.changes import ChangeListener
+from camnet.identity.hashing import Hasher
+from camnet.identity.passwords import PasswordCheck
 from camnet.identity.permissions import PermissionPolicy, Principal
-from camnet.identity.users import API_USER, UserRepository, split_qualified, verify_secret
+from camnet.identity.throttle import CredentialThrottle, user_key
+from camnet.identity.users import API_USER, UserRecord, UserRepository
 from camnet.store.database import Database
 
 if TYPE_CHECKING:
@@ -79,6 +83,19 @@ class Authenticator:
         self._cache_key = secrets.token_bytes(32)
         self._watcher: asyncio.Task[None] | None = None
         self._secrets_version = ""
+        if identity is not None:
+            identity.changed.subscribe(self.forget)
+        self._passwords = (
+            identity.passwords
+            if identity is not None
+            else PasswordCheck(
+                database,
+                CredentialThrottle(
+                    SystemClock(), failures_before_backoff=10, failures_per_minute=30
+                ),
+                Hasher(),
+            )
+        )
 
     async def start(self) -> None:
         self._secrets_version = await self._database.run(self._users.secrets_version)
@@ -103,18 +120,26 @@ class Authenticator:
         """The principal for credentials verified before, without touching the database."""
         return self._cache.get(self._digest(credentials))
 
-    async def authenticate(self, credentials: Credentials | None) -> Principal | None:
+    async def authenticate(
+        self, credentials: Credentials | None, address: str | None = None, *, throttled: bool = True
+    ) -> Principal | None:
+        """The principal of c2 credentials, or None. A secret verified before is
+        answered from memory; anything else spends from the credential throttle (it
+        raises ``Throttled`` when ``address`` or the user must wait). ``throttled=False``
+        is for checking an open session's credentials again: no budget is spent."""
         if credentials is None:
             return None
         digest = self._digest(credentials)
         principal = self._cache.get(digest)
         if principal is not None:
             return principal
+        if throttled:  # a refused guess costs no task, no database read, no hash
+            self._passwords.throttle.check(address, user_key(credentials.user))
         # Single flight: many connections presenting the same new credentials at once
         # share one argon2 verification instead of queueing one each.
         pending = self._verifying.get(digest)
         if pending is None:
-            pending = asyncio.ensure_future(self._database.run(self._verify, credentials))
+            pending = asyncio.ensure_future(self._verify(credentials, address, throttled))
             self._verifying[digest] = pending
             pending.add_done_callback(lambda _f: self._verifying.pop(digest, None))
         principal = await asyncio.shield(pending)
@@ -124,15 +149,18 @@ class Authenticator:
             self._cache[digest] = principal
         return principal
 
-    def _verify(self, credentials: Credentials) -> Principal | None:
-        domain, name = split_qualified(credentials.user)
-        record = self._users.get(name, domain)
-        if not verify_secret(record.secret_hash if record else None, credentials.secret):
-            return None
-        assert record is not None
-        if not record.enabled:
+    async def _verify(
+        self, credentials: Credentials, address: str | None, throttled: bool = True
+    ) -> Principal | None:
+        record = await self._passwords.user(
+            address, credentials.user, credentials.secret, throttled=throttled
+        )
+        if record is None:
             return None
         session = "c:" + self._digest(credentials).hex()[:32]
+        return await self._database.run(self._principal, record, session)
+
+    def _principal(self, record: UserRecord, session: str) -> Principal:
         if self._identity is not None:
             return self._identity.user_principal(record, session, None)
         permissions = self._policy.permissions_for(record.role, record.account)
@@ -155,4 +183,7 @@ class Authenticator:
                 continue
             if version != self._secrets_version:
                 self._secrets_version = version
-                self.forget()
+                if self._identity is not None:
+                    self._identity.forget()  # fires identity.changed, which forgets here too
+                else:
+                    self.forget()

@@ -14,7 +14,9 @@ The principal found is left in ``scope["camnet.principal"]`` for the route to au
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import asyncio
+import contextlib
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -23,14 +25,17 @@ from starlette.routing import Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from camnet.identity.browser import COOKIE_NAME, WEBSOCKET, cookie_session
+from camnet.identity.browser import COOKIE_NAME, WEBSOCKET, CookieSession, cookie_session
+from camnet.identity.live import LiveSessions, Recheck
 from camnet.identity.permissions import Principal
 from camnet.identity.policy import Policy
 from camnet.identity.ratelimit import FixedWindowLimiter
+from camnet.identity.throttle import Throttled
 from camnet.routing import find_route, route_name
 from camnet.web.query import TooManyFields, query_pairs
 
 PRINCIPAL_KEY: Final = "camnet.principal"
+LIVE_KEY: Final = "camnet.live"
 _BROWSER_HEADERS: Final = frozenset({b"cookie", b"origin", b"host", b"x-camnet-csrf"})
 
 
@@ -84,6 +89,8 @@ class GateConfig:
     default: Access
     declarations: dict[str, Access] = field(default_factory=dict)
     maintenance: Maintenance = field(default_factory=Maintenance)
+    live: LiveSessions | None = None
+    """Where long-lived sessions register to end with their credentials."""
 
     def declare(self, route_name: str, access: Access) -> None:
         self.declarations[route_name] = access
@@ -100,6 +107,19 @@ def access_of(router: Router, config: GateConfig, scope: Scope) -> Access:
 def principal_of(scope: Scope) -> Principal | None:
     principal: Principal | None = scope.get(PRINCIPAL_KEY)
     return principal
+
+
+@contextlib.contextmanager
+def live_session(scope: Scope) -> Iterator[asyncio.Event | None]:
+    """For a long-lived response or WebSocket: an event set when the credentials that
+    opened it end (``identity/live.py``); None for a request the gate let through open."""
+    watch: tuple[LiveSessions, Principal, Recheck] | None = scope.get(LIVE_KEY)
+    if watch is None:
+        yield None
+        return
+    sessions, principal, recheck = watch
+    with sessions.watch(principal, recheck) as session:
+        yield session.ended
 
 
 class Gate:
@@ -132,16 +152,25 @@ class Gate:
             await self.app(scope, receive, send)
             return
         try:
-            query = query_pairs(scope.get("query_string", b""))
+            pairs = query_pairs(scope.get("query_string", b""))
         except TooManyFields as exc:
             # A malformed request, whoever sends it: 400 before credentials are looked at.
             refusal = access.limit_refuse(400, "invalid_query", str(exc), {})
             await _answer(scope, receive, send, refusal)
             return
-        principal = await self._principal(scope, access, query)
+        presented = _presented(scope, access, pairs)
+        try:
+            principal = await self.config.policy.principal(*presented, address_of(scope))
+        except Throttled as refused:
+            refusal = access.refuse(
+                429, "throttled", refused.message, {"Retry-After": str(refused.retry_after)}
+            )
+            await _answer(scope, receive, send, refusal)
+            return
+        anonymous = False
         if principal is None and access.anonymous is not None and not _presents_credentials(scope):
-            client = scope.get("client")
-            principal = access.anonymous(str(client[0]) if client else "", _origin(scope))
+            principal = access.anonymous(address_of(scope) or "", _origin(scope))
+            anonymous = principal is not None
         if principal is None:
             refusal = access.refuse(
                 401,
@@ -153,6 +182,14 @@ class Gate:
             await _answer(scope, receive, send, refusal)
             return
         scope[PRINCIPAL_KEY] = principal
+        if self.config.live is not None and not anonymous:
+            # The principal without credentials has none to end: it is never rechecked.
+            policy = self.config.policy
+
+            async def recheck() -> Principal | None:
+                return await policy.principal(*presented, throttled=False)
+
+            scope[LIVE_KEY] = (self.config.live, principal, recheck)
         budget = self.config.limiter.hit((principal.session, access.service), principal.rate_limit)
         if not budget.allowed:
             headers = {k.decode(): v.decode() for k, v in budget.headers()}
@@ -178,26 +215,35 @@ class Gate:
 
         await self.app(scope, receive, send_with_budget)
 
-    async def _principal(
-        self, scope: Scope, access: Access, pairs: list[tuple[str, str]]
-    ) -> Principal | None:
-        authorization = api_key = None
-        browser: dict[str, str] = {}
-        for key, value in scope["headers"]:
-            if key == b"authorization":
-                authorization = value.decode("latin-1")
-            elif key == b"x-api-key":
-                api_key = value.decode("latin-1")
-            elif key in _BROWSER_HEADERS:
-                browser.setdefault(key.decode("latin-1"), value.decode("latin-1"))
-        query: dict[str, str] = {}
-        for name, value in pairs:
-            query.setdefault(name, value)
-        if authorization is None and access.query_access_token and query.get("access_token"):
-            authorization = f"Bearer {query['access_token']}"
-        method = WEBSOCKET if scope["type"] == "websocket" else str(scope.get("method", "GET"))
-        cookie = cookie_session(browser, method)
-        return await self.config.policy.principal(authorization, api_key, query, cookie)
+
+Presented = tuple[str | None, str | None, dict[str, str], CookieSession | None]
+"""What a request presented, in ``Policy.principal``'s order: Authorization, X-API-Key,
+the query's first values, and the dashboard cookie."""
+
+
+def _presented(scope: Scope, access: Access, pairs: list[tuple[str, str]]) -> Presented:
+    authorization = api_key = None
+    browser: dict[str, str] = {}
+    for key, value in scope["headers"]:
+        if key == b"authorization":
+            authorization = value.decode("latin-1")
+        elif key == b"x-api-key":
+            api_key = value.decode("latin-1")
+        elif key in _BROWSER_HEADERS:
+            browser.setdefault(key.decode("latin-1"), value.decode("latin-1"))
+    query: dict[str, str] = {}
+    for name, value in pairs:
+        query.setdefault(name, value)
+    if authorization is None and access.query_access_token and query.get("access_token"):
+        authorization = f"Bearer {query['access_token']}"
+    method = WEBSOCKET if scope["type"] == "websocket" else str(scope.get("method", "GET"))
+    return (authorization, api_key, query, cookie_session(browser, method))
+
+
+def address_of(scope: Scope) -> str | None:
+    """The peer's address, the key of the per-address credential budget."""
+    client = scope.get("client")
+    return str(client[0]) if client else None
 
 
 _CREDENTIAL_QUERY: Final = (b"token=", b"access_token=", b"password=", b"user=")

@@ -96,6 +96,9 @@ class Principal:
     session: str = ""
     client_id: str | None = None
     rate_limit: int | None = None
+    browser: bool = False
+    """Authenticated by the dashboard's session cookie alone: such a principal changes
+    state only through a non-safe method with the CSRF check (issue 17 item 6)."""
 
     def may(self, tenant: str, action: str) -> bool:
         return self.permissions.allows(tenant, action)
@@ -149,3 +152,19 @@ class PermissionPolicy:
 
     def grant_for(self, role: Role) -> VariableGrant:
         return self.grant_of(self.permissions_for(role, DEFAULT_ACCOUNT))
+
+
+METRICS_ACTION: Final = Action.parse("metrics:node:read")
+
+
+def may_read_metrics(principal: Principal) -> bool:
+    """``/metrics`` describes the whole node (every account's devices and traffic), so a
+    role's ``*:*:read`` in one account is not enough: the default account's admins hold
+    it, anyone else needs ``metrics:node:read`` (or ``metrics:*:read``) granted by name
+    in the default account (docs/operations.md, docs/security.md)."""
+    if principal.role is Role.ADMIN and principal.account == DEFAULT_ACCOUNT:
+        return True
+    return any(
+        held.service == "metrics" and held.covers(METRICS_ACTION)
+        for held in principal.permissions.actions_in(DEFAULT_ACCOUNT)
+    )

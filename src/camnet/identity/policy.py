@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Final
 
 from camnet.identity.apikeys import KEY_PREFIX
@@ -37,7 +38,12 @@ class Policy:
         api_key: str | None,
         query: Mapping[str, str],
         cookie: CookieSession | None = None,
+        address: str | None = None,
+        *,
+        throttled: bool = True,
     ) -> Principal | None:
+        """Raises ``Throttled`` when a password would be checked for an ``address`` or a
+        user that must wait (see ``identity/throttle.py``)."""
         if authorization:
             scheme, _, value = authorization.strip().partition(" ")
             scheme = scheme.lower()
@@ -53,7 +59,7 @@ class Policy:
             if not cookie.trusted:
                 return None
             session = await self.identity.access_session(cookie.token)
-            return session.principal if session else None
+            return replace(session.principal, browser=True) if session else None
         token = query.get("token")
         if token and "user" not in query and not (authorization or "").lower().startswith("basic"):
             if token.startswith(KEY_PREFIX):
@@ -62,4 +68,5 @@ class Policy:
                 session = await self.identity.access_session(token)
                 if session is not None:
                     return session.principal
-        return await self.authenticator.authenticate(c2_credentials(query, authorization))
+        credentials = c2_credentials(query, authorization)
+        return await self.authenticator.authenticate(credentials, address, throttled=throttled)

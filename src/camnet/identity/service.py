@@ -25,7 +25,12 @@ from camnet.identity.actions import Action, ActionError
 from camnet.identity.apikeys import ApiKeyRepository
 from camnet.identity.changes import ChangeListener, count_changes
 from camnet.identity.clients import ClientRecord, ClientRepository
+from camnet.identity.hashing import Hasher
+from camnet.identity.holders import holds
+from camnet.identity.live import CredentialsChanged
+from camnet.identity.passwords import PasswordCheck
 from camnet.identity.permissions import DEFAULT_ACCOUNT, PermissionPolicy, Principal
+from camnet.identity.throttle import CredentialThrottle
 from camnet.identity.tokens import (
     SubjectKind,
     TokenRecord,
@@ -33,7 +38,7 @@ from camnet.identity.tokens import (
     digest,
     new_family,
 )
-from camnet.identity.users import UserRecord, UserRepository, split_qualified, verify_secret
+from camnet.identity.users import UserRecord, UserRepository
 from camnet.store import tables
 from camnet.store.database import Database
 
@@ -124,9 +129,16 @@ class IdentityService:
         refresh_lifetime: float,
         poll_interval: float = 1.0,
         changes: ChangeListener | None = None,
+        throttle: CredentialThrottle | None = None,
+        hasher: Hasher | None = None,
     ) -> None:
         self._database = database
         self._changes = changes or ChangeListener()  # woken by identity.changes' notices
+        throttle = throttle or CredentialThrottle(
+            clock, failures_before_backoff=10, failures_per_minute=30
+        )
+        self.passwords = PasswordCheck(database, throttle, hasher or Hasher())
+        self.changed = CredentialsChanged()
         engine = database.engine
         self.accounts = AccountRepository(engine)
         self.users = UserRepository(engine)
@@ -161,8 +173,12 @@ class IdentityService:
             self._watcher = None
 
     def forget(self) -> None:
+        """Something that could end a credential changed (here, in another process, or
+        as told by a notifier): drop what is remembered and fire ``changed``, so every
+        cache and every open long-lived session takes the change (``identity/live.py``)."""
         self._sessions.clear()
         self._keys.clear()
+        self.changed.fire()
 
     def _change_version(self) -> str:
         return f"{self.users.secrets_version()}|{self.tokens.revocations_version()}|" + str(
@@ -234,14 +250,6 @@ class IdentityService:
 
     # -- client authentication and grants (database thread) -----------------------------
 
-    def authenticate_client(self, reference: str, secret: str) -> ClientRecord:
-        owner, _, client_id = reference.rpartition(".")
-        record = self.clients.get(owner, client_id) if owner else None
-        ok = verify_secret(record.secret_hash if record else None, secret)
-        if record is None or not ok or not record.enabled:
-            raise invalid_client()
-        return record
-
     def _issue(
         self,
         subject_kind: SubjectKind,
@@ -280,24 +288,13 @@ class IdentityService:
         # RFC 6749 §4.4.3: no refresh token for the client credentials grant.
         return self._issue("client", client.id, client, with_refresh=False)
 
-    def check_user_password(self, qualified: str, password: str) -> UserRecord:
-        """The same work and the same answer for an unknown user, a wrong password and a
-        disabled user: one argon2 verification each, then one error."""
-        domain, username = split_qualified(qualified)
-        user = self.users.get(username, domain) if username else None
-        ok = verify_secret(user.secret_hash if user else None, password)
-        if user is None or not ok or not user.enabled:
-            raise invalid_grant("the username or password is wrong")
-        return user
-
-    def grant_password(self, client: ClientRecord, username: str, password: str) -> IssuedTokens:
+    def grant_password(self, client: ClientRecord, user: UserRecord) -> IssuedTokens:
+        """The password grant for a user whose password ``passwords.user`` verified."""
         self._require_grant(client, "password")
-        user = self.check_user_password(username, password)
         return self._issue("user", user.id, client, with_refresh="refresh_token" in client.grants)
 
-    def grant_password_without_client(self, username: str, password: str) -> IssuedTokens:
-        """``/pauth/token``: a user signs in with no app in between."""
-        user = self.check_user_password(username, password)
+    def grant_password_without_client(self, user: UserRecord) -> IssuedTokens:
+        """``/pauth/token`` and the dashboard: a verified user, no app in between."""
         return self._issue("user", user.id, None, with_refresh=False)
 
     def grant_refresh(self, client: ClientRecord, refresh_token: str) -> IssuedTokens:
@@ -409,8 +406,8 @@ class IdentityService:
     def revoke_sync(
         self, token: str, client: ClientRecord | None, caller: Principal | None
     ) -> bool:
-        """Revoke when the caller may: the client it was issued to, or a principal with
-        ``identity:tokens:write`` in the token's account. Unknown tokens are no error."""
+        """Revoke when the caller may: the client it was issued to, its own holder, or a
+        principal with ``identity:tokens:write`` in its account. Unknown: no error."""
         record = self.tokens.find(token)
         if record is None:
             return False
@@ -418,6 +415,7 @@ class IdentityService:
         if not allowed and caller is not None:
             account = self._token_account(record)
             allowed = account is not None and caller.may(account, "identity:tokens:write")
+            allowed = allowed or holds(caller, record, self.users, self.clients)
         if not allowed:
             return False
         now = self.clock.now()

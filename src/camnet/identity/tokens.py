@@ -134,6 +134,23 @@ class TokenRepository:
             )
         return result.rowcount
 
+    def revoke_subject(
+        self, subject_kind: SubjectKind, subject_id: int, at: float, keep_family: str | None
+    ) -> int:
+        """Revoke every token (access and refresh, OAuth and fleet) of one user or client,
+        except those of ``keep_family`` (the session that asked): a password change."""
+        t = tables.tokens
+        condition = [
+            t.c.subject_kind == subject_kind,
+            t.c.subject_id == subject_id,
+            t.c.revoked_at.is_(None),
+        ]
+        if keep_family is not None:
+            condition.append(t.c.family != keep_family)
+        with self._engine.begin() as connection:
+            result = connection.execute(update(t).where(*condition).values(revoked_at=at))
+        return result.rowcount
+
     def revocations_version(self) -> str:
         """Changes whenever any token is revoked, by this or another process."""
         from sqlalchemy import func

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
 
 from starlette.types import Receive, Send
 
@@ -23,23 +24,33 @@ async def _disconnected(receive: Receive) -> None:
         pass
 
 
-async def send_frames(hub: StreamHub, receive: Receive, send: Send) -> None:
-    """Send ``hub``'s frames until the client goes or the hub stops, then end the body
-    (the response has started)."""
-    gone = asyncio.ensure_future(_disconnected(receive))
-    try:
+async def send_frames(
+    hub: StreamHub, receive: Receive, send: Send, ended: asyncio.Event | None = None
+) -> None:
+    """Send ``hub``'s frames until the client goes, the hub stops or ``ended`` is set
+    (the viewer's credentials ended), then end the body (the response has started).
+    Whichever comes first stops the sending at once: a viewer that left frees its place
+    without waiting for the next frame."""
+
+    async def frames() -> None:
         async with hub.viewing() as viewer:
             sequence = -1
-            while not gone.done():
+            while True:
                 frame = await hub.newer_than(sequence)
                 hub.sent(viewer, frame, sequence)
                 sequence = frame.sequence
                 await send(frame.message)
-    except HubStopped:
-        pass
+
+    sending = asyncio.ensure_future(frames())
+    waiters: set[asyncio.Future[Any]] = {sending, asyncio.ensure_future(_disconnected(receive))}
+    if ended is not None:
+        waiters.add(asyncio.ensure_future(ended.wait()))
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        gone.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await gone
+        for waiter in waiters:
+            waiter.cancel()
+        with contextlib.suppress(asyncio.CancelledError, HubStopped):
+            await sending
     with contextlib.suppress(Exception):
         await send({"type": "http.response.body", "body": b"", "more_body": False})

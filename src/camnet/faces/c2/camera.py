@@ -22,7 +22,7 @@ from starlette.types import Receive, Scope, Send
 
 from camnet.faces.c2.context import C2Context, authenticate, query_pairs
 from camnet.faces.c2.errors import C2Error
-from camnet.identity.gate import principal_of
+from camnet.identity.gate import live_session, principal_of
 from camnet.media import mjpeg
 from camnet.media.hub import StreamHub
 from camnet.media.viewing import send_frames
@@ -105,4 +105,5 @@ class MjpegStream:
         if scope["method"] == "HEAD":
             await send({"type": "http.response.body", "body": b"", "more_body": False})
             return
-        await send_frames(self._hub, receive, send)
+        with live_session(scope) as ended:
+            await send_frames(self._hub, receive, send, ended)

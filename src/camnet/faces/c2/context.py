@@ -13,6 +13,7 @@ from camnet.identity.authenticator import Authenticator
 from camnet.identity.browser import cookie_session
 from camnet.identity.permissions import DEFAULT_ACCOUNT, Principal
 from camnet.identity.policy import Policy
+from camnet.identity.throttle import Throttled
 from camnet.web import query as web_query
 
 if TYPE_CHECKING:
@@ -55,12 +56,17 @@ async def authenticate(
     first: dict[str, str] = {}
     for key, value in pairs:
         first.setdefault(key, value)
-    principal = await context.policy.principal(
-        headers.get("authorization"),
-        headers.get("x-api-key"),
-        first,
-        cookie_session(headers, method),
-    )
+    try:
+        principal = await context.policy.principal(
+            headers.get("authorization"),
+            headers.get("x-api-key"),
+            first,
+            cookie_session(headers, method),
+        )
+    except Throttled as refused:
+        raise C2Error(
+            429, "throttled", refused.message, headers={"Retry-After": str(refused.retry_after)}
+        ) from None
     if principal is None:
         raise unauthorized()
     if not principal.permissions.has_tenant(DEFAULT_ACCOUNT):

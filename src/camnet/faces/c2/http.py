@@ -31,6 +31,25 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def _refuse_safe_write(method: str, browser: bool) -> None:
+    """Writes by ``GET /api?name=value`` are the c2 seed's, for callers that present their
+    credentials themselves; never by HEAD, and never by the dashboard's cookie alone
+    (a link or an ``<img>`` on another page could send it: issue 17 item 6)."""
+    if method == "HEAD":
+        raise C2Error(
+            405,
+            "method_not_allowed",
+            "HEAD never changes state; write with POST (or GET with credentials)",
+            headers={"Allow": "GET, POST"},
+        )
+    if browser:
+        raise C2Error(
+            403,
+            "csrf",
+            "a dashboard session changes state only by POST with its X-Camnet-CSRF header",
+        )
+
+
 def c2_http_route(context: C2Context) -> Route:
     """A plain Starlette route: ``/api`` takes no FastAPI dependency injection, whose
     per-request cost was larger than the c2 handler itself (see docs/benchmarks.md)."""
@@ -54,6 +73,8 @@ async def serve_api(context: C2Context, request: Request) -> Response:
         )
     else:
         operations = query_operations(pairs, schema, principal.grant)
+        if any(not isinstance(op, Read) for op in operations):
+            _refuse_safe_write(request.method, principal.browser)
     if not operations:
         operations = [Read(tuple(principal.grant.readable(schema)))]
     try:

@@ -18,6 +18,8 @@ from camnet.faces.c2.errors import C2Error, Problem
 from camnet.faces.c2.fanout import SendText, StateClient
 from camnet.faces.c2.parsing import body_operations, json_pairs
 from camnet.identity.browser import WEBSOCKET
+from camnet.identity.gate import live_session
+from camnet.identity.live import POLICY_VIOLATION, until_ended
 from camnet.identity.permissions import Principal
 
 log = logging.getLogger(__name__)
@@ -69,7 +71,10 @@ async def serve_socket(
     readable = principal.grant.readable(context.device.schema)
     context.fanout.join(client, context.device.snapshot(readable))
     try:
-        await _serve(websocket, context, client, principal)
+        with live_session(websocket.scope) as ended:
+            if await until_ended(_serve(websocket, context, client, principal), ended):
+                with contextlib.suppress(Exception):  # the client may be gone already
+                    await websocket.close(POLICY_VIOLATION, "the credentials ended")
     except WebSocketDisconnect:
         pass
     finally:

@@ -21,6 +21,7 @@ from camnet.faces.fleet.errors import FleetError
 from camnet.fleet import sessions
 from camnet.identity.apikeys import ApiKeyError
 from camnet.identity.permissions import Role
+from camnet.identity.throttle import Throttled
 
 SCOPES = {"read": Role.VIEWER, "write": Role.OPERATOR, "admin": Role.ADMIN}
 
@@ -44,24 +45,21 @@ class NewKey(BaseModel):
 
 def auth_routes(context: FleetContext) -> list[Route]:
     identity = context.identity
-    failures = context.failures
 
     async def login(request: Request) -> Response:
         body = validate(Login, await json_body(request))
-        key = ("fleet-login", body.email.lower())
-        wait = failures.retry_after(key)
-        if wait:
+        address = request.client.host if request.client else None
+        try:
+            user = await identity.passwords.user_by_email(address, body.email, body.password)
+        except Throttled as refused:
             raise FleetError(
                 429,
-                f"too many failed sign-ins; try again in {wait} s",
-                headers={"Retry-After": str(wait)},
-            )
-        try:
-            session = await identity.run_sync(sessions.login, identity, body.email, body.password)
-        except sessions.SignInFailed as exc:
-            failures.failed(key)
-            raise FleetError(401, str(exc)) from None
-        failures.succeeded(key)
+                f"too many failed sign-ins; try again in {refused.retry_after} s",
+                headers={"Retry-After": str(refused.retry_after)},
+            ) from None
+        if user is None:
+            raise FleetError(401, "the email or password is wrong")
+        session = await identity.run_sync(sessions.login, identity, user)
         return json_response(session.body(), headers={"Cache-Control": "no-store"})
 
     async def refresh(request: Request) -> Response:

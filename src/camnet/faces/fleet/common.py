@@ -19,7 +19,6 @@ from camnet.fleet.paging import MAX_PER_PAGE, Page, PageTooLarge, QueryError
 from camnet.fleet.service import FleetService
 from camnet.identity.gate import principal_of
 from camnet.identity.permissions import Principal
-from camnet.identity.ratelimit import FailureBackoff
 from camnet.identity.service import IdentityService
 
 log = logging.getLogger(__name__)
@@ -33,7 +32,6 @@ M = TypeVar("M", bound=BaseModel)
 class FleetContext:
     fleet: FleetService
     identity: IdentityService
-    failures: FailureBackoff
     max_page_size: int = MAX_PER_PAGE
     on_refusal: Callable[[str], None] | None = None
     """Told the limit's name whenever one refuses a request (the metrics count it)."""

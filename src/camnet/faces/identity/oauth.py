@@ -28,8 +28,15 @@ from camnet.faces.identity.errors import ApiError
 from camnet.identity.clients import ClientRecord
 from camnet.identity.permissions import Principal
 from camnet.identity.policy import Policy
-from camnet.identity.ratelimit import FailureBackoff, FixedWindowLimiter
-from camnet.identity.service import IdentityService, IssuedTokens, OAuthError, invalid_client
+from camnet.identity.ratelimit import FixedWindowLimiter
+from camnet.identity.service import (
+    IdentityService,
+    IssuedTokens,
+    OAuthError,
+    invalid_client,
+    invalid_grant,
+)
+from camnet.identity.throttle import Throttled
 
 NO_STORE: Final = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 MAX_FORM_BYTES: Final = 16 * 1024
@@ -38,25 +45,13 @@ BASIC_CHALLENGE: Final = {"WWW-Authenticate": 'Basic realm="camnet", charset="UT
 
 @dataclass
 class OAuthContext:
+    """The token endpoints' budgets of requests; failed checks are counted by the one
+    credential throttle, ``identity.passwords.throttle``."""
+
     identity: IdentityService
     policy: Policy
     per_address: FixedWindowLimiter
     per_client: FixedWindowLimiter
-    failures: FailureBackoff
-    address_failures: FixedWindowLimiter
-
-    def failed(self, address: str, *keys: object) -> None:
-        """Count a failed attempt against the source address and each key's back-off."""
-        self.address_failures.hit(("address", address))
-        for key in keys:
-            self.failures.failed(key)
-
-
-class Throttled(Exception):
-    def __init__(self, retry_after: int, message: str) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-        self.message = message
 
 
 def oauth_error_response(error: OAuthError) -> Response:
@@ -163,12 +158,7 @@ def _check_budget(
         budget = context.per_client.hit(("client", client_reference))
         if not budget.allowed:
             raise Throttled(budget.retry_after, "too many token requests for this client")
-    failures = context.address_failures.peek(("address", address))
-    if not failures.allowed:
-        raise Throttled(failures.retry_after, "too many failed attempts from this address")
-    wait = context.failures.retry_after(("client", client_reference))
-    if wait:
-        raise Throttled(wait, "too many failed attempts for this client; wait and try again")
+    context.identity.passwords.throttle.check(address)
 
 
 def _posted_client(form: dict[str, str]) -> tuple[str, str] | None:
@@ -190,16 +180,12 @@ async def _authenticated_client(
 ) -> ClientRecord:
     presented = _basic_client(request) or posted
     if presented is None:
-        context.failed(address)
+        context.identity.passwords.throttle.failed(address)
         raise invalid_client()
-    reference, secret = presented
-    try:
-        return await context.identity.run_sync(
-            context.identity.authenticate_client, reference, secret
-        )
-    except OAuthError:
-        context.failed(address, ("client", reference))
-        raise
+    client = await context.identity.passwords.client(address, *presented)
+    if client is None:
+        raise invalid_client()
+    return client
 
 
 def _handle(
@@ -245,19 +231,10 @@ def oauth_routes(context: OAuthContext) -> list[Route]:
         elif grant_type == "password":
             username = _require(form, "username")
             password = _require(form, "password")
-            user_key = ("user", username.lower())
-            wait = context.failures.retry_after(user_key)
-            if wait:
-                raise Throttled(wait, "too many failed attempts; wait before trying again")
-            try:
-                tokens = await identity.run_sync(
-                    identity.grant_password, client, username, password
-                )
-            except OAuthError as error:
-                if error.code == "invalid_grant":
-                    context.failed(address, user_key)
-                raise
-            context.failures.succeeded(user_key)
+            user = await identity.passwords.user(address, username, password)
+            if user is None:
+                raise invalid_grant("the username or password is wrong")
+            tokens = await identity.run_sync(identity.grant_password, client, user)
         else:
             refresh_token = _require(form, "refresh_token")
             try:
@@ -309,18 +286,10 @@ def oauth_routes(context: OAuthContext) -> list[Route]:
         }
         if problems:
             raise ApiError(400, "the body does not validate", validation=problems)
-        user_key = ("user", body["username"].lower())
-        wait = context.failures.retry_after(user_key)
-        if wait:
-            raise Throttled(wait, "too many failed attempts; wait before trying again")
-        try:
-            tokens = await identity.run_sync(
-                identity.grant_password_without_client, body["username"], body["password"]
-            )
-        except OAuthError:
-            context.failed(address, user_key)
-            raise
-        context.failures.succeeded(user_key)
+        user = await identity.passwords.user(address, body["username"], body["password"])
+        if user is None:
+            raise invalid_grant("the username or password is wrong")
+        tokens = await identity.run_sync(identity.grant_password_without_client, user)
         return tokens_response(tokens)
 
     async def _caller(request: Request, address: str) -> tuple[ClientRecord | None, Principal]:
@@ -328,18 +297,18 @@ def oauth_routes(context: OAuthContext) -> list[Route]:
         or any principal the policy knows (bearer, API key, a user by Basic)."""
         presented = _basic_client(request)
         if presented is not None and "." in presented[0] and "\\" not in presented[0]:
-            try:
-                client = await identity.run_sync(identity.authenticate_client, *presented)
-            except OAuthError:
-                pass
-            else:
+            client = await identity.passwords.client(address, *presented)
+            if client is not None:
                 principal = await identity.run_sync(identity.client_principal, client, "")
                 return client, principal
         found = await context.policy.principal(
-            request.headers.get("authorization"), request.headers.get("x-api-key"), {}
+            request.headers.get("authorization"),
+            request.headers.get("x-api-key"),
+            {},
+            address=address,
         )
         if found is None:
-            context.failed(address)
+            identity.passwords.throttle.failed(address)
             raise invalid_client()
         return None, found
 

@@ -318,6 +318,11 @@ def identity_resource_routes(
             raise ApiError(422, f"email {change.email!r} belongs to another user") from None
         if updated is None:
             raise ApiError(412, f"user {username!r} changed meanwhile; read it again")
+        if change.password is not None:
+            # Issue 17 item 7: every token of the user ends, but the caller's own session.
+            own = principal.session[2:] if principal.session.startswith("t:") else None
+            now = identity.clock.now()
+            await run(identity.tokens.revoke_subject, "user", updated.id, now, own)
         identity.forget()
         log.info("user %s\\%s changed by %s", account, username, principal.user)
         return json_response(updated.public(), headers={"ETag": _etag(updated)})

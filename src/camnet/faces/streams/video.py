@@ -11,9 +11,12 @@ the moment it ends, so a refused or finished viewer never holds a slot.
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
+from camnet.identity.gate import live_session
 from camnet.media import mjpeg
 from camnet.media.hub import StreamHub
 from camnet.media.viewing import send_frames
@@ -35,8 +38,14 @@ class MjpegResponse(Response):
         self._token = token
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        with live_session(scope) as ended:
+            await self._watch(scope, receive, send, ended)
+
+    async def _watch(
+        self, scope: Scope, receive: Receive, send: Send, ended: asyncio.Event | None
+    ) -> None:
         if self._limits is None:
-            await self._serve(receive, send)
+            await self._serve(receive, send, ended)
             return
         try:
             watching = self._limits.watching(self._key, self._token)
@@ -51,18 +60,18 @@ class MjpegResponse(Response):
             await refusal(scope, receive, send)
             return
         try:
-            await self._serve(receive, send)
+            await self._serve(receive, send, ended)
         finally:
             watching.__exit__(None, None, None)
 
-    async def _serve(self, receive: Receive, send: Send) -> None:
+    async def _serve(self, receive: Receive, send: Send, ended: asyncio.Event | None) -> None:
         # No Content-Length: the body lasts as long as the viewer watches.
         headers = [
             (b"content-type", mjpeg.CONTENT_TYPE.encode()),
             (b"cache-control", NO_STORE.encode()),
         ]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send_frames(self._hub, receive, send)
+        await send_frames(self._hub, receive, send, ended)
 
 
 def video_response(

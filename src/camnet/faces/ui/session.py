@@ -2,7 +2,9 @@
 
     POST    /ui/session   {"username", "password"} → sets the session cookie (open)
     GET     /ui/session   who is signed in, and the session's CSRF value
-    DELETE  /ui/session   signs out: the token is revoked and the cookie cleared
+    DELETE  /ui/session   signs out: the token is revoked and the cookie cleared (a
+                          Bearer access token is revoked the same way; other
+                          credentials are no session: 400)
 
 The cookie holds an opaque access token issued as ``/pauth/token`` issues one (a user
 signing in with no app in between), so the policy point checks it like any bearer
@@ -31,7 +33,7 @@ from camnet.faces.ui.abilities import abilities
 from camnet.faces.ui.headers import NO_STORE, with_security
 from camnet.identity.browser import COOKIE_NAME, cookie_token, csrf_value
 from camnet.identity.permissions import Principal
-from camnet.identity.service import OAuthError
+from camnet.identity.throttle import Throttled
 
 MAX_BODY: Final = 16 * 1024
 
@@ -54,18 +56,15 @@ def _address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _throttle(context: OAuthContext, address: str, user_key: tuple[str, str]) -> None:
+def _throttle(context: OAuthContext, address: str) -> None:
     budget = context.per_address.hit(("address", address))
     if not budget.allowed:
         raise ApiError(429, "too many sign-in attempts", headers=_retry(budget.retry_after))
-    failures = context.address_failures.peek(("address", address))
-    if not failures.allowed:
-        raise ApiError(
-            429, "too many failed attempts from this address", headers=_retry(failures.retry_after)
-        )
-    wait = context.failures.retry_after(user_key)
-    if wait:
-        raise ApiError(429, "too many failed attempts; wait and try again", headers=_retry(wait))
+
+
+def _bearer(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
 
 
 def _retry(seconds: int) -> dict[str, str]:
@@ -127,16 +126,14 @@ def session_routes(context: OAuthContext) -> list[Route]:
         try:
             username, password = await _credentials(request)
             address = _address(request)
-            user_key = ("user", username.lower())
-            _throttle(context, address, user_key)
+            _throttle(context, address)
             try:
-                tokens = await identity.run_sync(
-                    identity.grant_password_without_client, username, password
-                )
-            except OAuthError:
-                context.failed(address, user_key)
-                raise ApiError(401, "the username or password is wrong") from None
-            context.failures.succeeded(user_key)
+                user = await identity.passwords.user(address, username, password)
+            except Throttled as refused:
+                raise ApiError(429, refused.message, headers=_retry(refused.retry_after)) from None
+            if user is None:
+                raise ApiError(401, "the username or password is wrong")
+            tokens = await identity.run_sync(identity.grant_password_without_client, user)
             session = await identity.access_session(tokens.access_token)
             if session is None:
                 raise ApiError(401, "the new session could not be verified")
@@ -153,10 +150,17 @@ def session_routes(context: OAuthContext) -> list[Route]:
         return _json(_who(caller(request), token))
 
     async def sign_out(request: Request) -> Response:
-        token = cookie_token(request.headers.get("cookie"))
-        if token is not None:
-            await identity.run_sync(identity.revoke_presented, token)
-            identity.forget()
+        token = cookie_token(request.headers.get("cookie")) or _bearer(request)
+        if token is None:
+            return _error(
+                ApiError(
+                    400,
+                    "no session to end: these credentials are not a session; sign out "
+                    "with the session's cookie or its access token as a Bearer",
+                )
+            )
+        await identity.run_sync(identity.revoke_presented, token)
+        identity.forget()
         response = Response(status_code=204, headers=with_security(NO_STORE))
         response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="strict")
         return response

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from camnet.identity.authenticator import Authenticator, Credentials
+from camnet.identity.live import Recheck
 from camnet.identity.permissions import Principal
 
 REALM: Final = "camnet"
@@ -85,9 +86,12 @@ class RtspAuth:
         looked up in the account that owns the camera, never in the caller's own."""
         return principal.may(account, STREAM_ACTION)
 
-    async def principal(self, method: str, authorization: str | None) -> Principal | None:
+    async def principal(
+        self, method: str, authorization: str | None, address: str | None = None
+    ) -> Principal | None:
         """The caller if its credentials are valid (whether it may watch a given path
-        is ``may_watch``'s question, asked with the path's owner)."""
+        is ``may_watch``'s question, asked with the path's owner). Raises ``Throttled``
+        when ``address`` or the user must wait (the credential throttle)."""
         if not authorization:
             return None
         scheme, _, rest = authorization.strip().partition(" ")
@@ -96,14 +100,42 @@ class RtspAuth:
             credentials = _basic(rest)
             if credentials is None:
                 return None
-            principal = await self._authenticator.authenticate(credentials)
+            principal = await self._authenticator.authenticate(credentials, address)
             if principal is not None:
                 self.learn(credentials.user, credentials.secret)
         elif scheme.lower() == "digest":
-            principal = await self._digest(method, parse_digest(rest))
+            principal = await self._digest(method, parse_digest(rest), address)
         return principal
 
-    async def _digest(self, method: str, params: dict[str, str]) -> Principal | None:
+    def rechecker(self, method: str, authorization: str | None, account: str) -> Recheck | None:
+        """How to ask again, later, whether the credentials of this request still hold
+        and still may watch a camera of ``account`` (for a playing session:
+        ``identity/live.py``), without spending any budget."""
+        if not authorization:
+            return None
+        scheme, _, rest = authorization.strip().partition(" ")
+        credentials: Credentials | None = None
+        if scheme.lower() == "basic":
+            credentials = _basic(rest)
+        elif scheme.lower() == "digest":
+            user = parse_digest(rest).get("username", "")
+            known = self._known.get(user)
+            credentials = Credentials(user, known.secret) if known is not None else None
+        if credentials is None:
+            return None
+        authenticator, presented = self._authenticator, credentials
+
+        async def recheck() -> Principal | None:
+            principal = await authenticator.authenticate(presented, throttled=False)
+            if principal is None or not principal.may(account, STREAM_ACTION):
+                return None
+            return principal
+
+        return recheck
+
+    async def _digest(
+        self, method: str, params: dict[str, str], address: str | None
+    ) -> Principal | None:
         user = params.get("username", "")
         known = self._known.get(user)
         nonce = params.get("nonce", "")
@@ -112,7 +144,7 @@ class RtspAuth:
         expected = digest_response(known.ha1, method, params.get("uri", ""), nonce)
         if not secrets.compare_digest(expected, params.get("response", "")):
             return None
-        principal = await self._authenticator.authenticate(Credentials(user, known.secret))
+        principal = await self._authenticator.authenticate(Credentials(user, known.secret), address)
         if principal is None:  # rotated or disabled since camnet saw the secret
             self._known.pop(user, None)
         return principal

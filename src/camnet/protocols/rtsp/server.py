@@ -19,6 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from camnet.identity.live import LiveSessions, Recheck
+from camnet.identity.permissions import Principal
+from camnet.identity.throttle import Throttled
 from camnet.media.h264 import H264Encoder, parameter_sets
 from camnet.protocols.rtsp import h264
 from camnet.protocols.rtsp.auth import RtspAuth
@@ -77,7 +80,9 @@ class RtspServer:
         sources: RtspSources,
         auth: RtspAuth,
         on_change: Callable[[], None],
+        live: LiveSessions | None = None,
     ) -> None:
+        self._live = live
         self._host = host
         self._sources = sources
         self._auth = auth
@@ -156,10 +161,22 @@ class RtspServer:
             # Open, but credentials sent along are checked (and a valid Basic secret is
             # learnt for Digest): `curl -u USER:SECRET rtsp://…` sends only OPTIONS.
             if request.headers.get("authorization"):
-                await self._auth.principal(request.method, request.headers["authorization"])
+                # A guess here spends the same budget as anywhere; once throttled, the
+                # secret is not checked (nor learnt), and OPTIONS still answers.
+                with contextlib.suppress(Throttled):
+                    await self._auth.principal(
+                        request.method, request.headers["authorization"], peer
+                    )
             writer.write(response(200, request.cseq, [("Public", PUBLIC)]))
             return
-        principal = await self._auth.principal(request.method, request.headers.get("authorization"))
+        try:
+            principal = await self._auth.principal(
+                request.method, request.headers.get("authorization"), peer
+            )
+        except Throttled as refused:
+            # RTSP/1.0 has no 429: 503 with Retry-After is its way to say "wait".
+            writer.write(response(503, request.cseq, [("Retry-After", str(refused.retry_after))]))
+            return
         if principal is None:
             challenges = [("WWW-Authenticate", value) for value in self._auth.challenges()]
             writer.write(response(401, request.cseq, challenges))
@@ -174,12 +191,14 @@ class RtspServer:
         handler = {
             "DESCRIBE": self._describe,
             "SETUP": self._setup,
-            "PLAY": self._play,
             "PAUSE": self._pause,
             "TEARDOWN": self._teardown,
             "GET_PARAMETER": self._keep_alive,
             "SET_PARAMETER": self._keep_alive,
         }.get(request.method)
+        if request.method == "PLAY":
+            await self._play(request, writer, principal)
+            return
         if handler is None:
             writer.write(response(405, request.cseq, [("Allow", PUBLIC)]))
             return
@@ -284,7 +303,7 @@ class RtspServer:
         raise OSError("no free pair of UDP ports")
 
     async def _play(
-        self, request: Request, writer: asyncio.StreamWriter, _peer: str, _owned: list[Session]
+        self, request: Request, writer: asyncio.StreamWriter, principal: Principal
     ) -> None:
         session = self._session(request, writer)
         if session is None:
@@ -292,8 +311,40 @@ class RtspServer:
         headers = [("Session", session.id), ("Range", "npt=0.000-")]
         writer.write(response(200, request.cseq, headers))
         if not session.playing:
-            session.sender = asyncio.create_task(self._send(session), name=f"rtsp-{session.id}")
+            # A path whose camera went away is owned by nobody: nothing can still watch it.
+            owner = self._sources.owner(session.path) or ""
+            recheck = self._auth.rechecker(
+                request.method, request.headers.get("authorization"), owner
+            )
+            session.sender = asyncio.create_task(
+                self._play_while_allowed(session, principal, recheck), name=f"rtsp-{session.id}"
+            )
             self._on_change()
+
+    async def _play_while_allowed(
+        self, session: Session, principal: Principal, recheck: Recheck | None
+    ) -> None:
+        """Send until paused or torn down; or, when the credentials that started the play
+        end (``identity/live.py``), until ``_end_when_ended`` ends the session."""
+        if self._live is None or recheck is None:
+            await self._send(session)
+            return
+        with self._live.watch(principal, recheck) as live:
+            watcher = asyncio.create_task(self._end_when_ended(session, live.ended))
+            self._handlers.add(watcher)  # held (and cancelled at stop) like a connection
+            watcher.add_done_callback(self._handlers.discard)
+            try:
+                await self._send(session)
+            finally:
+                if not live.ended.is_set():
+                    watcher.cancel()
+
+    async def _end_when_ended(self, session: Session, ended: asyncio.Event) -> None:
+        await ended.wait()
+        log.info("RTSP session %s ended: its credentials ended", session.id)
+        session.writer.close()
+        await self._end(session)
+        self._on_change()
 
     async def _pause(
         self, request: Request, writer: asyncio.StreamWriter, _peer: str, _owned: list[Session]

@@ -165,7 +165,9 @@ class RtspService:
                     self._error = (port, reason_of(exc))
                     log.warning("cannot listen for RTSP on port %d: %s", port, reason_of(exc))
                 else:
-                    server = RtspServer(self._host, self.sources, self.auth, self.changed)
+                    server = RtspServer(
+                        self._host, self.sources, self.auth, self.changed, self._node.live
+                    )
                     await server.start(sock)
                     self.server = server
                     self._error = None

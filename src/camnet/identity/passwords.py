@@ -1,0 +1,74 @@
+"""Every password and client-secret check of every path: throttle, look up, verify.
+
+The order is the point: the throttle is asked before anything costs (a refused guess
+touches neither the database nor argon2), the record is read on the database thread
+(cheap), and the argon2 verification runs on the ``Hasher``'s own threads, never on the
+database thread. An unknown name, a wrong secret and a disabled account cost the same
+and count the same: one failure against the source address and against the name.
+"""
+
+from __future__ import annotations
+
+from camnet.identity.clients import ClientRecord, ClientRepository
+from camnet.identity.hashing import Hasher
+from camnet.identity.throttle import CredentialThrottle, client_key, user_key
+from camnet.identity.users import UserRecord, UserRepository, split_qualified
+from camnet.store.database import Database
+
+
+class PasswordCheck:
+    def __init__(self, database: Database, throttle: CredentialThrottle, hasher: Hasher) -> None:
+        self._database = database
+        self._users = UserRepository(database.engine)
+        self._clients = ClientRepository(database.engine)
+        self.throttle = throttle
+        self.hasher = hasher
+
+    async def user(
+        self, address: str | None, qualified: str, password: str, *, throttled: bool = True
+    ) -> UserRecord | None:
+        """The enabled user ``account\\name`` if ``password`` is theirs; raises
+        ``Throttled`` when the address or the name must wait. ``throttled=False`` checks
+        an open session's credentials again without spending from any budget."""
+        key = user_key(qualified)
+        if throttled:
+            self.throttle.check(address, key)
+        account, name = split_qualified(qualified)
+        record = await self._database.run(self._users.get, name, account) if name else None
+        if not throttled:
+            ok = await self.hasher.verify(record.secret_hash if record else None, password)
+            return record if record is not None and ok and record.enabled else None
+        return await self._settle(address, key, record, password)
+
+    async def user_by_email(
+        self, address: str | None, email: str, password: str
+    ) -> UserRecord | None:
+        """Fleet sign-in: the same, found by email (the lock-out is the user's own)."""
+        self.throttle.check(address)
+        record = await self._database.run(self._users.get_by_email, email) if email else None
+        key = user_key(record.qualified) if record else ("email", email.lower())
+        self.throttle.check(address, key)
+        return await self._settle(address, key, record, password)
+
+    async def client(self, address: str | None, reference: str, secret: str) -> ClientRecord | None:
+        """The enabled OAuth client ``owner.client_id`` if ``secret`` is its secret."""
+        key = client_key(reference)
+        self.throttle.check(address, key)
+        owner, _, client_id = reference.rpartition(".")
+        record = await self._database.run(self._clients.get, owner, client_id) if owner else None
+        ok = await self.hasher.verify(record.secret_hash if record else None, secret)
+        if record is None or not ok or not record.enabled:
+            self.throttle.failed(address, key)
+            return None
+        self.throttle.succeeded(key)
+        return record
+
+    async def _settle(
+        self, address: str | None, key: object, record: UserRecord | None, password: str
+    ) -> UserRecord | None:
+        ok = await self.hasher.verify(record.secret_hash if record else None, password)
+        if record is None or not ok or not record.enabled:
+            self.throttle.failed(address, key)
+            return None
+        self.throttle.succeeded(key)
+        return record
