@@ -79,9 +79,13 @@ class ServerProcess:
         ]
         self.output = []
         # On a first start the secrets block follows the listening line: wait for it too.
+        # Only where this server surely creates the users: with another database (--db,
+        # CAMNET_DB, or a --config that may name one) another node may have created them,
+        # and then this one prints no secrets.
         first_start = (
             not (self.data_dir / "camnet.sqlite3").exists()
             and "--db" not in self.args
+            and "--config" not in self.args
             and "CAMNET_DB" not in self.env
         )
         process = subprocess.Popen(
