@@ -35,9 +35,11 @@ import httpx
 from websockets.asyncio.client import connect
 
 from _harness import HOST, ServerProcess
+from camnet.devices.stereo.mxid import default_stereo_mxid
 from camnet.media.mjpeg import PartParser
+from camnet.settings import default_machine_name
 
-MXID = "14442C10D13EABCE00"
+MXID = default_stereo_mxid(default_machine_name())  # the default stereo camera
 PATH = f"/cameras/{MXID}/streams/CAM_A/video"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 METRIC = re.compile(r'^(camnet_h264_[a-z_]+?)(?:_total)?\{stream="[^"]+-CAM_A"\} ([0-9.e+]+)$')

@@ -73,6 +73,11 @@ def _house_body(body: Any) -> bool:
     return bool(body["statusCode"] == 429)
 
 
+def _gateway_body(body: Any) -> bool:
+    """The Gateway answers even its errors as an array holding one Log (issue 18)."""
+    return bool(body[0]["Message"]["Value"]["statusCode"] == 429)
+
+
 def _fleet_body(body: Any) -> bool:
     return bool(body["httpError"] == 429)
 
@@ -82,7 +87,7 @@ PATHS: dict[str, tuple[Attempt, Callable[[Any], bool]]] = {
     "c2 query": (c2_query, _c2_body),
     "streams": (streams, _house_body),
     "gallery": (gallery, _house_body),
-    "gateway": (gateway, _house_body),
+    "gateway": (gateway, _gateway_body),
     "fleet login": (fleet_login, _fleet_body),
     "dashboard sign-in": (ui_sign_in, _house_body),
     "pauth": (pauth, _house_body),

@@ -22,6 +22,8 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from camnet.devices.stereo.mxid import default_stereo_mxid
+from camnet.settings import default_machine_name
 from tests.identity.helpers import basic, bearer
 from tests.inprocess import InProcessServer, inprocess_server
 from tests.support import ADMIN_PASSWORD
@@ -29,7 +31,8 @@ from tests.support import ADMIN_PASSWORD
 USER, PASSWORD = "op", "op-password-1"
 DEADLINE = 5.0
 """Generous against a loaded machine; the design target is 1 s (docs/security.md)."""
-STREAMS = "/cameras/14442C10D13EABCE00/streams"
+STREAMS = f"/cameras/{default_stereo_mxid(default_machine_name())}/streams"
+"""The default stereo camera's mxid follows the machine name (issue 19)."""
 
 
 def _admin(server: InProcessServer) -> httpx.Client:

@@ -18,10 +18,12 @@ import httpx
 import pytest
 import websocket
 
+from camnet.devices.stereo.mxid import default_stereo_mxid
+from camnet.settings import default_machine_name
 from tests.fleet.helpers import ADMIN_EMAIL, bearer, login
 from tests.inprocess import InProcessServer, inprocess_server
 
-MXID = "14442C10D13EABCE00"
+MXID = default_stereo_mxid(default_machine_name())  # the default stereo camera
 STREAMS = f"/cameras/{MXID}/streams/CAM_A"
 SURROGATE = b'"\\ud800"'
 HUGE = "9" * 5000
