@@ -168,7 +168,17 @@ def ui_part() -> Part:
     part.add(
         "/ui/session",
         "delete",
-        operation("ui_sign_out", TAG, "Sign out: revokes the token", {"204": answer("signed out")}),
+        operation(
+            "ui_sign_out",
+            TAG,
+            "Sign out: revokes the session's token (the cookie's, or a Bearer access token)",
+            {
+                "204": answer("signed out"),
+                "400": answer(
+                    "the credentials presented are no session (Basic, an API key)", house
+                ),
+            },
+        ),
     )
     hidden = {403: "not permitted", 404: "the caller has nothing in this node's account"}
     devices = {"type": "array", "items": part.model(DeviceSummary, mode="serialization")}
