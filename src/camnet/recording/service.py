@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 from pathlib import Path
@@ -364,6 +365,11 @@ class RecordingService:
         storage = self.storages.get(uuid)
         if failure.reason == "full":
             await self._storage_event(uuid, "full", storage.free if storage else 0)
+        elif failure.reason == "removed" and storage is not None and storage.available:
+            # The writer saw it go before the scan did: it has no free space for
+            # anyone now, and the next scan must not announce the removal twice.
+            self.storages[uuid] = dataclasses.replace(storage, available=False, free=0)
+            await self._storage_event(uuid, "removed", 0)
         elif storage is not None and storage.available:
             await self._storage_event(uuid, failure.reason, storage.free)
         if kind == "manual":
