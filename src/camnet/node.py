@@ -139,6 +139,7 @@ class Node:
                 self.clock,
                 failures_before_backoff=self.settings.token_failures_before_backoff,
                 failures_per_minute=self.settings.token_failures_per_minute,
+                hold=self.settings.token_failure_hold,
             ),
             hasher=Hasher(),
         )

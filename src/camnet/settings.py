@@ -205,11 +205,10 @@ class Settings(BaseModel):
         "failure locks it out for 1, 2, 4 … 300 s",
     )
     token_failures_per_minute: int = Field(
-        30,
-        ge=1,
-        le=1_000_000,
-        description="failed token requests per source address per minute before the "
-        "address gets 429 until the minute ends",
+        30, ge=1, le=1_000_000, description="failed sign-ins per address per minute; then 429"
+    )
+    token_failure_hold: float = Field(
+        1.0, ge=0, le=10, description="seconds a guessing address's 429 is held (0: none)"
     )
     camera_source: Literal["sim", "opencv"] = Field(
         "sim",

@@ -4,6 +4,7 @@ all of them. Each refusal is a 429 with ``Retry-After`` in the path's own error 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -103,16 +104,20 @@ def _assert_throttled(response: httpx.Response, body_ok: Callable[[Any], bool]) 
 @pytest.mark.parametrize("name", list(PATHS))
 def test_each_path_takes_the_per_address_failure_budget(tmp_path: Path, name: str) -> None:
     attempt, body_ok = PATHS[name]
+    hold = 0.3
     with (
-        inprocess_server(tmp_path, token_failures_per_minute=3) as server,
+        inprocess_server(tmp_path, token_failures_per_minute=3, token_failure_hold=hold) as server,
         server.client() as http,
     ):
         # Three unknown users, three failures: the address's budget for this minute.
         for n in range(3):
             status = attempt(http, f"nobody{n}", "wrong").status_code
             assert status in (400, 401), (name, status)
-        # The fourth is refused before any password is checked, even a right one.
+        # The fourth is refused before any password is checked, even a right one, and
+        # the refusal is held first (the tarpit), its dialect's body unchanged.
+        started = time.monotonic()
         _assert_throttled(attempt(http, "admin", server.admin_password), body_ok)
+        assert time.monotonic() - started >= hold - 0.02, name
         server.clock.advance(61)
         assert attempt(http, "nobody9", "wrong").status_code in (400, 401)
 
@@ -138,7 +143,10 @@ def test_a_lock_out_on_one_path_holds_on_all(tmp_path: Path, locked_on: str, tri
     _seed_user(tmp_path)
     with (
         inprocess_server(
-            tmp_path, token_failures_before_backoff=3, token_failures_per_minute=1000
+            tmp_path,
+            token_failures_before_backoff=3,
+            token_failures_per_minute=1000,
+            token_failure_hold=0.1,
         ) as server,
         server.client() as http,
     ):

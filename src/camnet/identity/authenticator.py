@@ -133,8 +133,9 @@ class Authenticator:
         principal = self._cache.get(digest)
         if principal is not None:
             return principal
-        if throttled:  # a refused guess costs no task, no database read, no hash
-            self._passwords.throttle.check(address, user_key(credentials.user))
+        if throttled:  # a refused guess costs no task, no database read, no hash (and a
+            # guesser's refusal is held by the tarpit: identity/throttle.py)
+            await self._passwords.throttle.admit(address, user_key(credentials.user))
         # Single flight: many connections presenting the same new credentials at once
         # share one argon2 verification instead of queueing one each.
         pending = self._verifying.get(digest)

@@ -4,14 +4,16 @@ The order is the point: the throttle is asked before anything costs (a refused g
 touches neither the database nor argon2), the record is read on the database thread
 (cheap), and the argon2 verification runs on the ``Hasher``'s own threads, never on the
 database thread. An unknown name, a wrong secret and a disabled account cost the same
-and count the same: one failure against the source address and against the name.
+and count the same: one failure against the source address and against the name. A
+refusal, the throttle's or the hashing pool's (full), is held by the throttle's tarpit
+before it is raised when the address is a guesser (``identity/throttle.py``).
 """
 
 from __future__ import annotations
 
 from camnet.identity.clients import ClientRecord, ClientRepository
 from camnet.identity.hashing import Hasher
-from camnet.identity.throttle import CredentialThrottle, client_key, user_key
+from camnet.identity.throttle import CredentialThrottle, Throttled, client_key, user_key
 from camnet.identity.users import UserRecord, UserRepository, split_qualified
 from camnet.store.database import Database
 
@@ -32,7 +34,7 @@ class PasswordCheck:
         an open session's credentials again without spending from any budget."""
         key = user_key(qualified)
         if throttled:
-            self.throttle.check(address, key)
+            await self.throttle.admit(address, key)
         account, name = split_qualified(qualified)
         record = await self._database.run(self._users.get, name, account) if name else None
         if not throttled:
@@ -44,19 +46,19 @@ class PasswordCheck:
         self, address: str | None, email: str, password: str
     ) -> UserRecord | None:
         """Fleet sign-in: the same, found by email (the lock-out is the user's own)."""
-        self.throttle.check(address)
+        await self.throttle.admit(address)
         record = await self._database.run(self._users.get_by_email, email) if email else None
         key = user_key(record.qualified) if record else ("email", email.lower())
-        self.throttle.check(address, key)
+        await self.throttle.admit(address, key)
         return await self._settle(address, key, record, password)
 
     async def client(self, address: str | None, reference: str, secret: str) -> ClientRecord | None:
         """The enabled OAuth client ``owner.client_id`` if ``secret`` is its secret."""
         key = client_key(reference)
-        self.throttle.check(address, key)
+        await self.throttle.admit(address, key)
         owner, _, client_id = reference.rpartition(".")
         record = await self._database.run(self._clients.get, owner, client_id) if owner else None
-        ok = await self.hasher.verify(record.secret_hash if record else None, secret)
+        ok = await self._verify(address, record.secret_hash if record else None, secret)
         if record is None or not ok or not record.enabled:
             self.throttle.failed(address, key)
             return None
@@ -66,9 +68,18 @@ class PasswordCheck:
     async def _settle(
         self, address: str | None, key: object, record: UserRecord | None, password: str
     ) -> UserRecord | None:
-        ok = await self.hasher.verify(record.secret_hash if record else None, password)
+        ok = await self._verify(address, record.secret_hash if record else None, password)
         if record is None or not ok or not record.enabled:
             self.throttle.failed(address, key)
             return None
         self.throttle.succeeded(key)
         return record
+
+    async def _verify(self, address: str | None, secret_hash: str | None, secret: str) -> bool:
+        """The hasher's answer; its refusal (the pool is full) held like the throttle's."""
+        try:
+            with self.throttle.checking(address):
+                return await self.hasher.verify(secret_hash, secret)
+        except Throttled as refused:
+            await self.throttle.hold(address, refused)
+            raise

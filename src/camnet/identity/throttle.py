@@ -12,14 +12,39 @@ guesser gets the same budgets wherever it knocks:
   ``account\\name``, whichever spelling or path presented it).
 
 A refusal is ``Throttled`` (seconds to wait and a sentence); each face words it in its own
-dialect as a 429 (RTSP: 503) with ``Retry-After``. Pure bookkeeping on an injected clock.
+dialect as a 429 (RTSP: 503) with ``Retry-After``. The budgets are pure bookkeeping on an
+injected clock.
+
+**The tarpit.** A refusal costs little, but a guesser that is refused at once simply asks
+again: 20 keep-alive connections drew ~700 refusals a second, and answering them took
+enough CPU from a 2-core server to triple an acknowledged write's p99 (docs/benchmarks.md,
+issue 17 item 3). So a refusal to an address that has itself failed a check this minute,
+or has a check still running (a guesser: over its own budget, knocking on a locked-out
+name, or one more guess while the hashing pool is full of its others) is *held*
+for ``hold`` seconds (at most its ``Retry-After``) before it is answered: an
+``asyncio.sleep``, no thread, no CPU, and each guessing connection gets about one answer
+a second. What bounds the held connections: an HTTP connection asks one thing at a time
+and the listeners cap connections per address and in all (``protocols/http_guard.py``);
+besides, at most ``MAX_HELD`` refusals are held at once (more are answered at once), so
+no listener, RTSP's included, can be made to hold without end. An address that has not
+failed (a user on another address, even one whose name an attacker locked out) is never
+held, and a refusal's status, headers and body stay each face's own.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Final
+
 from camnet.clock import Clock
 from camnet.identity.ratelimit import FailureBackoff, FixedWindowLimiter
 from camnet.identity.users import split_qualified
+
+MAX_HELD: Final = 1024
+"""Refusals held at once, all addresses and listeners together; more are answered at once."""
 
 
 class Throttled(Exception):
@@ -29,6 +54,9 @@ class Throttled(Exception):
         super().__init__(message)
         self.retry_after = max(1, retry_after)
         self.message = message
+        self.held = False
+        """Whether the tarpit already held it (a refusal is held once, however many
+        layers it passes on its way to the face that answers it)."""
 
 
 def user_key(qualified: str) -> tuple[str, str]:
@@ -44,13 +72,76 @@ def client_key(reference: str) -> tuple[str, str]:
 
 class CredentialThrottle:
     def __init__(
-        self, clock: Clock, *, failures_before_backoff: int, failures_per_minute: int
+        self,
+        clock: Clock,
+        *,
+        failures_before_backoff: int,
+        failures_per_minute: int,
+        hold: float = 0.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
+        """``hold``: the tarpit's seconds (0: refusals are answered at once; the node
+        passes the ``token_failure_hold`` setting). ``sleep`` is injectable for tests."""
         self.backoff = FailureBackoff(clock, free=failures_before_backoff)
         self.address_failures = FixedWindowLimiter(clock, failures_per_minute)
+        self.hold_seconds = hold
+        self._sleep = sleep
+        self.holding = 0
+        """Refusals being held now."""
+        self._checking: Counter[str] = Counter()
+
+    @contextlib.contextmanager
+    def checking(self, address: str | None) -> Iterator[None]:
+        """Around a secret's verification: while it runs, its address is a guesser's
+        for ``hold_for`` (one more guess from it, refused because the pool is full,
+        is held even before its first failure is counted)."""
+        if address is None:
+            yield
+            return
+        self._checking[address] += 1
+        try:
+            yield
+        finally:
+            self._checking[address] -= 1
+            if self._checking[address] <= 0:
+                del self._checking[address]
+
+    async def admit(self, address: str | None, *keys: object) -> None:
+        """``check``, but a refusal to a guessing address is held first (the tarpit)."""
+        try:
+            self.check(address, *keys)
+        except Throttled as refused:
+            await self.hold(address, refused)
+            raise
+
+    def hold_for(self, address: str | None, refused: Throttled) -> float:
+        """Seconds to hold ``refused`` before answering it: the tarpit's ``hold`` (at
+        most the refusal's ``Retry-After``) for an address that failed a check this
+        minute or has a check running, while fewer than ``MAX_HELD`` are held; else 0."""
+        if refused.held or self.hold_seconds <= 0 or address is None:
+            return 0.0
+        if self.holding >= MAX_HELD:
+            return 0.0
+        budget = self.address_failures.peek(("address", address))
+        if budget.remaining >= budget.limit and not self._checking[address]:
+            return 0.0  # no failure and no check from this address: not a guesser
+        return min(self.hold_seconds, float(refused.retry_after))
+
+    async def hold(self, address: str | None, refused: Throttled) -> None:
+        """Hold ``refused`` as ``hold_for`` says (a sleep: no thread, no CPU), once."""
+        seconds = self.hold_for(address, refused)
+        refused.held = True
+        if seconds <= 0:
+            return
+        self.holding += 1
+        try:
+            await self._sleep(seconds)
+        finally:
+            self.holding -= 1
 
     def check(self, address: str | None, *keys: object) -> None:
-        """Raise ``Throttled`` if the address or any key must wait."""
+        """Raise ``Throttled`` if the address or any key must wait (answered at once:
+        what callers that cannot wait use; ``admit`` is the tarpit's way)."""
         if address is not None:
             budget = self.address_failures.peek(("address", address))
             if not budget.allowed:

@@ -36,7 +36,7 @@ from camnet.identity.service import (
     invalid_client,
     invalid_grant,
 )
-from camnet.identity.throttle import Throttled
+from camnet.identity.throttle import CredentialThrottle, Throttled
 
 NO_STORE: Final = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 MAX_FORM_BYTES: Final = 16 * 1024
@@ -189,14 +189,15 @@ async def _authenticated_client(
 
 
 def _handle(
-    handler: Callable[[Request], Awaitable[Response]],
+    handler: Callable[[Request], Awaitable[Response]], throttle: CredentialThrottle
 ) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         try:
             return await handler(request)
         except OAuthError as error:
             return oauth_error_response(error)
-        except Throttled as exc:
+        except Throttled as exc:  # a guesser's refusal waits first (the tarpit), once
+            await throttle.hold(_address(request), exc)
             return _throttled_response(exc)
 
     return endpoint
@@ -333,7 +334,7 @@ def oauth_routes(context: OAuthContext) -> list[Route]:
     def wrap_api(
         handler: Callable[[Request], Awaitable[Response]],
     ) -> Callable[[Request], Awaitable[Response]]:
-        inner = _handle(handler)
+        inner = _handle(handler, identity.passwords.throttle)
 
         async def endpoint(request: Request) -> Response:
             try:

@@ -59,7 +59,7 @@ def _address(request: Request) -> str:
 def _throttle(context: OAuthContext, address: str) -> None:
     budget = context.per_address.hit(("address", address))
     if not budget.allowed:
-        raise ApiError(429, "too many sign-in attempts", headers=_retry(budget.retry_after))
+        raise Throttled(budget.retry_after, "too many sign-in attempts")
 
 
 def _bearer(request: Request) -> str | None:
@@ -126,10 +126,11 @@ def session_routes(context: OAuthContext) -> list[Route]:
         try:
             username, password = await _credentials(request)
             address = _address(request)
-            _throttle(context, address)
             try:
+                _throttle(context, address)
                 user = await identity.passwords.user(address, username, password)
-            except Throttled as refused:
+            except Throttled as refused:  # a guesser's refusal waits first (the tarpit)
+                await identity.passwords.throttle.hold(address, refused)
                 raise ApiError(429, refused.message, headers=_retry(refused.retry_after)) from None
             if user is None:
                 raise ApiError(401, "the username or password is wrong")
