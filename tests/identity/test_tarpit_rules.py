@@ -82,19 +82,36 @@ def test_a_locked_name_holds_its_guesser_but_not_a_clean_address() -> None:
     asyncio.run(scenario())
 
 
-def test_a_guess_refused_while_the_address_has_a_check_running_is_held() -> None:
-    """The hashing pool's refusal (full) before any failure is counted: the address
-    with a verification in flight is the one filling the pool."""
+def test_one_check_at_a_time_per_address_and_a_bounded_queue(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """However many connections one address opens, its checks take turns (one hashing
+    thread at most); past the queue one more is refused, and held as a guesser's."""
+    monkeypatch.setattr(throttle_module, "TURN_QUEUE", 1)
 
     async def scenario() -> None:
         sleeps = Sleeps()
         throttle = _throttle(sleeps)
-        full = Throttled(1, "too many credential checks at once")
-        with throttle.checking(GUESSER):
-            await throttle.hold(OTHER, full)
-            assert sleeps.seconds == []
-            await throttle.hold(GUESSER, Throttled(1, "too many credential checks at once"))
+        inside: list[str] = []
+        release = asyncio.Event()
+
+        async def check(name: str) -> None:
+            async with throttle.turn(GUESSER):
+                inside.append(name)
+                await release.wait()
+
+        first = asyncio.create_task(check("first"))
+        second = asyncio.create_task(check("second"))
+        await asyncio.sleep(0)
+        assert inside == ["first"]  # the second waits its turn
+        with pytest.raises(Throttled):
+            await check("third")  # two in flight already: refused, and held
         assert sleeps.seconds == [1.0]
+        async with throttle.turn(OTHER):
+            inside.append("other")  # another address does not wait for this one's
+        release.set()
+        await asyncio.gather(first, second)
+        assert inside == ["first", "other", "second"]
 
     asyncio.run(scenario())
 

@@ -36,7 +36,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Final
 
 from camnet.clock import Clock
@@ -45,6 +45,8 @@ from camnet.identity.users import split_qualified
 
 MAX_HELD: Final = 1024
 """Refusals held at once, all addresses and listeners together; more are answered at once."""
+TURN_QUEUE: Final = 16
+"""Credential checks from one address that may wait for its one at a time (``turn``)."""
 
 
 class Throttled(Exception):
@@ -89,22 +91,32 @@ class CredentialThrottle:
         self.holding = 0
         """Refusals being held now."""
         self._checking: Counter[str] = Counter()
+        self._turns: dict[str, asyncio.Lock] = {}
 
-    @contextlib.contextmanager
-    def checking(self, address: str | None) -> Iterator[None]:
-        """Around a secret's verification: while it runs, its address is a guesser's
-        for ``hold_for`` (one more guess from it, refused because the pool is full,
-        is held even before its first failure is counted)."""
+    @contextlib.asynccontextmanager
+    async def turn(self, address: str | None) -> AsyncIterator[None]:
+        """Around one credential check (throttle, read, verify): one at a time per
+        address, at most ``TURN_QUEUE`` more waiting; one more is refused (and held).
+        So one address, however many connections it opens, keeps at most one hashing
+        thread busy (the pool's others stay free for everyone else), and its guesses
+        meet each failure's lock-out one by one instead of all racing past it."""
         if address is None:
             yield
             return
+        if self._checking[address] > TURN_QUEUE:
+            refused = Throttled(1, "too many credential checks from this address at once")
+            await self.hold(address, refused, guessing=True)
+            raise refused
         self._checking[address] += 1
+        lock = self._turns.setdefault(address, asyncio.Lock())
         try:
-            yield
+            async with lock:
+                yield
         finally:
             self._checking[address] -= 1
-            if self._checking[address] <= 0:
+            if not self._checking[address]:
                 del self._checking[address]
+                del self._turns[address]
 
     async def admit(self, address: str | None, *keys: object) -> None:
         """``check``, but a refusal to a guessing address is held first (the tarpit)."""
@@ -114,22 +126,24 @@ class CredentialThrottle:
             await self.hold(address, refused)
             raise
 
-    def hold_for(self, address: str | None, refused: Throttled) -> float:
+    def hold_for(self, address: str | None, refused: Throttled, *, guessing: bool = False) -> float:
         """Seconds to hold ``refused`` before answering it: the tarpit's ``hold`` (at
-        most the refusal's ``Retry-After``) for an address that failed a check this
-        minute or has a check running, while fewer than ``MAX_HELD`` are held; else 0."""
+        most the refusal's ``Retry-After``) for a guesser (``guessing``, or an address
+        that failed a check this minute), while fewer than ``MAX_HELD`` are held; else 0."""
         if refused.held or self.hold_seconds <= 0 or address is None:
             return 0.0
         if self.holding >= MAX_HELD:
             return 0.0
         budget = self.address_failures.peek(("address", address))
-        if budget.remaining >= budget.limit and not self._checking[address]:
-            return 0.0  # no failure and no check from this address: not a guesser
+        if budget.remaining >= budget.limit and not guessing:
+            return 0.0  # no failure from this address this minute: not a guesser
         return min(self.hold_seconds, float(refused.retry_after))
 
-    async def hold(self, address: str | None, refused: Throttled) -> None:
+    async def hold(
+        self, address: str | None, refused: Throttled, *, guessing: bool = False
+    ) -> None:
         """Hold ``refused`` as ``hold_for`` says (a sleep: no thread, no CPU), once."""
-        seconds = self.hold_for(address, refused)
+        seconds = self.hold_for(address, refused, guessing=guessing)
         refused.held = True
         if seconds <= 0:
             return
