@@ -15,13 +15,18 @@ A refusal is ``Throttled`` (seconds to wait and a sentence); each face words it 
 dialect as a 429 (RTSP: 503) with ``Retry-After``. The budgets are pure bookkeeping on an
 injected clock.
 
-**The tarpit.** A refusal costs little, but a guesser that is refused at once simply asks
-again: 20 keep-alive connections drew ~700 refusals a second, and answering them took
-enough CPU from a 2-core server to triple an acknowledged write's p99 (docs/benchmarks.md,
-issue 17 item 3). So a refusal to an address that has itself failed a check this minute,
-or has a check still running (a guesser: over its own budget, knocking on a locked-out
-name, or one more guess while the hashing pool is full of its others) is *held*
-for ``hold`` seconds (at most its ``Retry-After``) before it is answered: an
+Each check takes its address's ``turn``: one at a time per source address, a few more
+waiting. One address, however many connections it opens, then keeps at most one hashing
+thread busy, and its guesses meet each failure's lock-out one by one instead of racing
+past it together.
+
+**The tarpit.** A refusal costs no hash, but a guesser refused at once simply asks again:
+20 keep-alive connections drew 700 to 3,300 refusals a second, and answering them took
+enough CPU from a 2-core server to triple (or worse) an acknowledged write's p99
+(docs/benchmarks.md, issue 17 item 3). So a refusal to a guesser, an address that has
+failed a check this minute (over its own budget, knocking on a locked-out name, or one
+more guess while the hashing pool is full) or has more checks than its turn queue holds,
+is *held* for ``hold`` seconds (at most its ``Retry-After``) before it is answered: an
 ``asyncio.sleep``, no thread, no CPU, and each guessing connection gets about one answer
 a second. What bounds the held connections: an HTTP connection asks one thing at a time
 and the listeners cap connections per address and in all (``protocols/http_guard.py``);
