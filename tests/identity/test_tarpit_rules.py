@@ -167,3 +167,22 @@ def test_no_more_than_max_held_are_held_at_once(monkeypatch: pytest.MonkeyPatch)
         assert throttle.holding == 0
 
     asyncio.run(scenario())
+
+
+def test_from_an_addresss_second_failure_on_its_answers_are_paced() -> None:
+    """One typo is answered at once; a guesser's next failures each wait ``hold``
+    (inside its turn), so one address costs at most one hash per ``hold``."""
+
+    async def scenario() -> None:
+        sleeps = Sleeps()
+        throttle = _throttle(sleeps, per_minute=30)
+        throttle.failed(GUESSER)
+        await throttle.pace(GUESSER)
+        assert sleeps.seconds == []
+        throttle.failed(GUESSER)
+        await throttle.pace(GUESSER)
+        assert sleeps.seconds == [1.0]
+        await throttle.pace(OTHER)  # no failure from OTHER: no wait
+        assert sleeps.seconds == [1.0]
+
+    asyncio.run(scenario())

@@ -83,6 +83,7 @@ class PasswordCheck:
             ok = await self.hasher.verify(record.secret_hash if record else None, secret)
             if record is None or not ok or not record.enabled:
                 self.throttle.failed(address, key)
+                await self.throttle.pace(address)
                 return None
             self.throttle.succeeded(key)
             return record
@@ -93,6 +94,7 @@ class PasswordCheck:
         ok = await self.hasher.verify(record.secret_hash if record else None, password)
         if record is None or not ok or not record.enabled:
             self.throttle.failed(address, key)
+            await self.throttle.pace(address)
             return None
         self.throttle.succeeded(key)
         return record

@@ -158,6 +158,22 @@ class CredentialThrottle:
         finally:
             self.holding -= 1
 
+    async def pace(self, address: str | None) -> None:
+        """After a failed check, still in the address's ``turn``: from its second failure
+        this minute on, the answer (so the address's next check, too) waits ``hold``
+        seconds. A guesser's checks then cost at most one hash per ``hold`` however many
+        connections it opens; a user's one typo is answered at once."""
+        if address is None or self.hold_seconds <= 0 or self.holding >= MAX_HELD:
+            return
+        budget = self.address_failures.peek(("address", address))
+        if budget.limit - budget.remaining < 2:
+            return
+        self.holding += 1
+        try:
+            await self._sleep(self.hold_seconds)
+        finally:
+            self.holding -= 1
+
     def check(self, address: str | None, *keys: object) -> None:
         """Raise ``Throttled`` if the address or any key must wait (answered at once:
         what callers that cannot wait use; ``admit`` is the tarpit's way)."""
