@@ -40,6 +40,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer
         token_requests_per_minute=100_000,
         token_failures_before_backoff=1000,
         token_failures_per_minute=100_000,
+        token_failure_hold=0,  # OAuth's own answers here; the tarpit: test_tarpit.py
     ) as running:
         yield running
 

@@ -10,6 +10,8 @@ from tests.identity.helpers import seed_records, token_request
 from tests.inprocess import inprocess_server
 
 APP = ("owner.app", "app-secret-0123")
+HOLD = 0.05
+"""The tarpit's hold, short: these tests are about the budgets (the tarpit: test_tarpit.py)."""
 
 
 def test_password_guessing_is_locked_out_with_growing_waits(tmp_path: Path) -> None:
@@ -20,7 +22,10 @@ def test_password_guessing_is_locked_out_with_growing_waits(tmp_path: Path) -> N
     )
     with (
         inprocess_server(
-            tmp_path, token_requests_per_minute=1000, token_failures_before_backoff=3
+            tmp_path,
+            token_requests_per_minute=1000,
+            token_failures_before_backoff=3,
+            token_failure_hold=HOLD,
         ) as server,
         server.client() as http,
     ):
@@ -48,7 +53,7 @@ def test_password_guessing_is_locked_out_with_growing_waits(tmp_path: Path) -> N
 def test_failures_per_address_are_budgeted(tmp_path: Path) -> None:
     seed_records(tmp_path, clients=(("owner", "app", APP[1], ("password",)),))
     with (
-        inprocess_server(tmp_path, token_failures_per_minute=4) as server,
+        inprocess_server(tmp_path, token_failures_per_minute=4, token_failure_hold=HOLD) as server,
         server.client() as http,
     ):
         statuses = [
@@ -72,7 +77,7 @@ def test_failures_per_address_are_budgeted(tmp_path: Path) -> None:
 def test_per_address_budget(tmp_path: Path) -> None:
     seed_records(tmp_path, clients=(("owner", "app", APP[1], ("client_credentials",)),))
     with (
-        inprocess_server(tmp_path, token_requests_per_minute=5) as server,
+        inprocess_server(tmp_path, token_requests_per_minute=5, token_failure_hold=HOLD) as server,
         server.client() as http,
     ):
         statuses = [

@@ -51,9 +51,10 @@ def admin_get(server: InProcessServer, *names: str) -> Any:
 
 
 @contextmanager
-def rtsp_camnet(data_dir: Path) -> Iterator[tuple[InProcessServer, int]]:
-    """camnet with a 1280×720 live stream and RTSP switched on through ``/api``."""
-    with inprocess_server(data_dir) as server:
+def rtsp_camnet(data_dir: Path, **settings: Any) -> Iterator[tuple[InProcessServer, int]]:
+    """camnet with a 1280×720 live stream and RTSP switched on through ``/api``
+    (``settings``: more settings for the server)."""
+    with inprocess_server(data_dir, **settings) as server:
         port = free_port()
         response = admin_post(
             server, {"recordingResolution": "HD", "rtspPort": port, "rtspOn": True}

@@ -18,7 +18,9 @@ injected clock.
 Each check takes its address's ``turn``: one at a time per source address, a few more
 waiting. One address, however many connections it opens, then keeps at most one hashing
 thread busy, and its guesses meet each failure's lock-out one by one instead of racing
-past it together.
+past it together; from its second failure in a minute on, each failure's answer waits
+``hold`` seconds still in the turn (``pace``), so an address costs at most about one
+hash per ``hold``.
 
 **The tarpit.** A refusal costs no hash, but a guesser refused at once simply asks again:
 20 keep-alive connections drew 700 to 3,300 refusals a second, and answering them took
