@@ -163,10 +163,13 @@ def test_rtsp_basic_takes_the_per_address_failure_budget(tmp_path: Path) -> None
             f"Authorization: {auth}\r\n\r\n",
         )
 
-    with rtsp_camnet(tmp_path) as (server, port):
+    # The node verifies its configured API token as it starts; a user it has never
+    # verified makes the point.
+    _seed_user(tmp_path)
+    with rtsp_camnet(tmp_path) as (_server, port):
         budget = 30  # the default token_failures_per_minute
         for n in range(budget):
             assert describe(f"nobody{n}", "wrong").startswith("RTSP/1.0 401"), n
-        refused = describe("API-User", server.token)  # right, but not verified before
+        refused = describe(USER, PASSWORD)  # right, but not verified before
         assert refused.startswith("RTSP/1.0 503"), refused
         assert "Retry-After:" in refused
