@@ -21,7 +21,7 @@ from camnet.faces.c2.fanout import StateFanout
 from camnet.faces.zmq_hub import HubConfig, ZmqHub
 from camnet.fleet.service import FleetService
 from camnet.identity.anonymous import AnonymousAccess, own_account_permissions, parse_networks
-from camnet.identity.authenticator import Authenticator
+from camnet.identity.authenticator import Authenticator, Credentials
 from camnet.identity.bootstrap import InitialCredentials, ensure_initial_users
 from camnet.identity.changes import LOCAL_POLL, IdentityChanges
 from camnet.identity.gate import Maintenance
@@ -33,7 +33,7 @@ from camnet.identity.purge import TokenPurge
 from camnet.identity.ratelimit import FixedWindowLimiter
 from camnet.identity.service import IdentityService
 from camnet.identity.throttle import CredentialThrottle
-from camnet.identity.users import UserRepository
+from camnet.identity.users import API_USER, UserRepository
 from camnet.maintenance import MaintenanceSwitch
 from camnet.media.cameras import StereoCameras
 from camnet.media.h264 import EncoderPool
@@ -318,6 +318,8 @@ class Node:
         await self.identity_changes.start()
         await self.identity.start()
         await self.authenticator.start()
+        if token is not None:  # its first c2 write must not be the one to pay argon2
+            self.authenticator.warm(Credentials(API_USER, token.get_secret_value()))
         await self.token_purge.start()
         await self.maintenance_switch.start()
         await self.control_unit.start()

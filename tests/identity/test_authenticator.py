@@ -80,3 +80,82 @@ async def test_concurrent_first_requests_share_one_verification(tmp_path: Path) 
         database.close()
     assert calls == 1
     assert all(r is not None and r.user == "API-User" for r in results)
+
+
+def counting_hasher(authenticator: Authenticator) -> list[str]:
+    """Every argon2 verification the authenticator asks for, by secret presented."""
+    hasher = authenticator._passwords.hasher
+    verify = hasher.verify
+    calls: list[str] = []
+
+    async def counted(secret_hash: str | None, secret: str) -> bool:
+        calls.append(secret)
+        return await verify(secret_hash, secret)
+
+    hasher.verify = counted  # type: ignore[method-assign]
+    return calls
+
+
+async def test_an_unrelated_change_costs_no_new_verification(tmp_path: Path) -> None:
+    """Identity changes elsewhere (a revoked token, a new API key) make remembered
+    verifications stale: the next use reads the user's row, not argon2, unless the
+    secret itself changed; a disabled user or a changed role is seen at once."""
+    database = Database.open_sqlite(tmp_path / "db.sqlite3")
+    users = UserRepository(database.engine)
+    ensure_initial_users(users, "admin-secret", "api-secret")
+    authenticator = Authenticator(database, PermissionPolicy(None, ["light0"]))
+    calls = counting_hasher(authenticator)
+    api = Credentials("API-User", "api-secret")
+    try:
+        assert await authenticator.authenticate(api) is not None
+        assert calls == ["api-secret"]
+        authenticator.forget()
+        assert authenticator.cached(api) is None  # stale: not answered from memory alone
+        assert await authenticator.authenticate(api) is not None
+        assert calls == ["api-secret"]  # confirmed from the row, no argon2
+        assert authenticator.cached(api) is not None
+
+        await database.run(users.change, "default", "API-User", None, role=Role.ADMIN)
+        authenticator.forget()
+        promoted = await authenticator.authenticate(api)
+        assert promoted is not None
+        assert promoted.role is Role.ADMIN
+        assert calls == ["api-secret"]
+
+        await database.run(users.change, "default", "API-User", None, enabled=False)
+        authenticator.forget()
+        assert await authenticator.authenticate(api) is None
+        await database.run(users.change, "default", "API-User", None, enabled=True)
+        authenticator.forget()
+        assert await authenticator.authenticate(api) is not None
+
+        await database.run(users.set_secret, "API-User", "rotated")
+        authenticator.forget()
+        assert await authenticator.authenticate(api) is None  # verified again, refused
+        assert await authenticator.authenticate(Credentials("API-User", "rotated")) is not None
+    finally:
+        await authenticator.stop()
+        database.close()
+
+
+async def test_warm_verifies_a_configured_token_before_any_request(tmp_path: Path) -> None:
+    database = Database.open_sqlite(tmp_path / "db.sqlite3")
+    users = UserRepository(database.engine)
+    ensure_initial_users(users, "admin-secret", "api-secret")
+    authenticator = Authenticator(database, PermissionPolicy(None, ["light0"]))
+    calls = counting_hasher(authenticator)
+    try:
+        warmed = await authenticator.warm(Credentials("API-User", "api-secret"))
+        assert warmed is not None
+        assert authenticator.cached(Credentials("API-User", "api-secret")) == warmed
+        assert await authenticator.authenticate(Credentials("API-User", "api-secret")) == warmed
+        assert calls == ["api-secret"]
+        # A configured token rotated away since: not remembered, and no failure counted.
+        failures: list[object] = []
+        authenticator._passwords.throttle.failed = lambda *keys: failures.append(keys)  # type: ignore[method-assign]
+        assert await authenticator.warm(Credentials("API-User", "stale")) is None
+        assert authenticator.cached(Credentials("API-User", "stale")) is None
+        assert failures == []
+    finally:
+        await authenticator.stop()
+        database.close()

@@ -171,15 +171,18 @@ def test_rtsp_basic_takes_the_per_address_failure_budget(tmp_path: Path) -> None
             f"Authorization: {auth}\r\n\r\n",
         )
 
+    # The node verifies its configured API token as it starts; a user it has never
+    # verified makes the point.
+    _seed_user(tmp_path)
     budget, hold = 3, 0.3
     with rtsp_camnet(tmp_path, token_failures_per_minute=budget, token_failure_hold=hold) as (
-        server,
+        _server,
         port,
     ):
         for n in range(budget):
             assert describe(f"nobody{n}", "wrong").startswith("RTSP/1.0 401"), n
         started = time.monotonic()
-        refused = describe("API-User", server.token)  # right, but not verified before
+        refused = describe(USER, PASSWORD)  # right, but not verified before
         assert refused.startswith("RTSP/1.0 503"), refused
         assert "Retry-After:" in refused
         assert time.monotonic() - started >= hold - 0.02  # held, as on every path

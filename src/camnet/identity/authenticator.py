@@ -1,11 +1,24 @@
 """The authentication backend: credentials in, a Principal with permissions out.
 
 Every face hands what the caller presented to ``Authenticator``; no face checks a secret
-itself. argon2id makes each verification deliberately expensive (tens of milliseconds),
-so a successful verification is remembered under a keyed digest of the credentials for
-as long as the stored secret is unchanged. Changes made by other processes (``camnet token
-rotate`` against a running server) are noticed through a cheap poll of the users' secret
-change times, and drop the cache.
+itself. argon2id makes each verification deliberately expensive (tens of milliseconds;
+hundreds on a busy small machine, where the hashing threads run at a lower priority), so
+a successful verification is remembered under a keyed digest of the credentials for as
+long as the stored secret is unchanged.
+
+"As long as the stored secret is unchanged" is checked, not assumed. Any identity change
+anywhere in the network (a token revoked by a sign-out, an API key made, a user edited;
+``camnet token rotate`` from another process) makes every remembered verification
+*stale*, not forgotten: the next request with those credentials reads the user's row
+again (one cheap indexed read on the database thread) and keeps the verification when
+the row still holds the same secret hash and the user is enabled, rebuilding the
+principal from the row (its role and grants may have changed). Only a changed secret
+costs a new argon2 verification. Dropping everything instead put argon2 back on the
+c2 write path of every node after every such change: the first acknowledged write
+afterwards took 200–350 ms on a 2-core machine (docs/cluster.md).
+
+For the same reason a node verifies its configured ``api_token`` in the background as
+it starts (``warm``), so the first c2 write presenting it is not the one to pay argon2.
 """
 
 from __future__ import annotations
@@ -18,7 +31,7 @@ import hashlib
 import hmac
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
@@ -28,7 +41,7 @@ from camnet.identity.hashing import Hasher
 from camnet.identity.passwords import PasswordCheck
 from camnet.identity.permissions import PermissionPolicy, Principal
 from camnet.identity.throttle import CredentialThrottle, user_key
-from camnet.identity.users import API_USER, UserRecord, UserRepository
+from camnet.identity.users import API_USER, UserRecord, UserRepository, split_qualified
 from camnet.store.database import Database
 
 if TYPE_CHECKING:
@@ -43,6 +56,16 @@ _MAX_CACHED: Final = 4096
 class Credentials:
     user: str
     secret: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Remembered:
+    """A verification: the principal it gave, the secret hash it was verified against,
+    and the change epoch it was made (or last confirmed) in."""
+
+    principal: Principal
+    secret_hash: str
+    epoch: int
 
 
 def c2_credentials(query: Mapping[str, str], authorization: str | None) -> Credentials | None:
@@ -78,10 +101,12 @@ class Authenticator:
         self._users = UserRepository(database.engine)
         self._policy = policy
         self._poll_interval = poll_interval
-        self._cache: dict[bytes, Principal] = {}
-        self._verifying: dict[bytes, asyncio.Future[Principal | None]] = {}
+        self._cache: dict[bytes, _Remembered] = {}
+        self._epoch = 0
+        self._verifying: dict[bytes, asyncio.Future[_Remembered | None]] = {}
         self._cache_key = secrets.token_bytes(32)
         self._watcher: asyncio.Task[None] | None = None
+        self._warming: asyncio.Task[Principal | None] | None = None
         self._secrets_version = ""
         if identity is not None:
             identity.changed.subscribe(self.forget)
@@ -101,24 +126,40 @@ class Authenticator:
         self._secrets_version = await self._database.run(self._users.secrets_version)
         self._watcher = asyncio.create_task(self._watch(), name="camnet-credential-watch")
 
+    def warm(self, credentials: Credentials) -> asyncio.Task[Principal | None]:
+        """Verify credentials this node was configured with, in the background, so that
+        no request has to wait for their argon2 verification. Nothing is spent from the
+        throttle and a configured secret that is no longer the stored one (rotated since)
+        is simply not remembered."""
+        self._warming = asyncio.create_task(
+            self.authenticate(credentials, throttled=False), name="camnet-credential-warm"
+        )
+        return self._warming
+
     async def stop(self) -> None:
-        if self._watcher is not None:
-            self._watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watcher
-            self._watcher = None
+        for task in (self._watcher, self._warming):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._watcher = self._warming = None
 
     def forget(self) -> None:
-        """Drop every remembered verification (a secret changed)."""
-        self._cache.clear()
+        """Something in identity changed: every remembered verification is checked
+        against the user's row again on its next use (see the module's docstring)."""
+        self._epoch += 1
 
     def _digest(self, credentials: Credentials) -> bytes:
         message = credentials.user.encode() + b"\x00" + credentials.secret.encode()
         return hmac.new(self._cache_key, message, hashlib.sha256).digest()
 
     def cached(self, credentials: Credentials) -> Principal | None:
-        """The principal for credentials verified before, without touching the database."""
-        return self._cache.get(self._digest(credentials))
+        """The principal for credentials verified before and not stale since, without
+        touching the database."""
+        remembered = self._cache.get(self._digest(credentials))
+        if remembered is None or remembered.epoch != self._epoch:
+            return None
+        return remembered.principal
 
     async def authenticate(
         self, credentials: Credentials | None, address: str | None = None, *, throttled: bool = True
@@ -130,36 +171,83 @@ class Authenticator:
         if credentials is None:
             return None
         digest = self._digest(credentials)
-        principal = self._cache.get(digest)
-        if principal is not None:
-            return principal
-        if throttled:  # a refused guess costs no task, no database read, no hash (and a
-            # guesser's refusal is held by the tarpit: identity/throttle.py)
+        remembered = self._cache.get(digest)
+        if remembered is not None and remembered.epoch == self._epoch:
+            return remembered.principal
+        if remembered is None and throttled:  # a refused guess costs no task, no read, no hash
+            # (and a guesser's refusal is held by the tarpit: identity/throttle.py)
             await self._passwords.throttle.admit(address, user_key(credentials.user))
-        # Single flight: many connections presenting the same new credentials at once
-        # share one argon2 verification instead of queueing one each.
+        # Single flight: many connections presenting the same new (or stale) credentials
+        # at once share one verification instead of queueing one each.
         pending = self._verifying.get(digest)
         if pending is None:
-            pending = asyncio.ensure_future(self._verify(credentials, address, throttled))
+            epoch = self._epoch
+            work = (
+                self._verify(credentials, address, throttled)
+                if remembered is None
+                else self._confirm(credentials, address, throttled, remembered)
+            )
+            pending = asyncio.ensure_future(self._remember(digest, epoch, work))
             self._verifying[digest] = pending
             pending.add_done_callback(lambda _f: self._verifying.pop(digest, None))
-        principal = await asyncio.shield(pending)
-        if principal is not None:
-            if len(self._cache) >= _MAX_CACHED:
-                self._cache.clear()
-            self._cache[digest] = principal
-        return principal
+        result = await asyncio.shield(pending)
+        return None if result is None else result.principal
+
+    async def _remember(
+        self, digest: bytes, epoch: int, work: Awaitable[_Remembered | None]
+    ) -> _Remembered | None:
+        """Run a verification and keep its result, tagged with the epoch it started in:
+        a change that happened meanwhile leaves it stale, to be confirmed again."""
+        result = await work
+        if result is None:
+            self._cache.pop(digest, None)
+            return None
+        if len(self._cache) >= _MAX_CACHED:
+            self._cache.clear()
+        self._cache[digest] = _Remembered(result.principal, result.secret_hash, epoch)
+        return result
 
     async def _verify(
         self, credentials: Credentials, address: str | None, throttled: bool = True
-    ) -> Principal | None:
+    ) -> _Remembered | None:
+        """The full check: the throttle, the user's row, argon2 on the hashing threads."""
         record = await self._passwords.user(
             address, credentials.user, credentials.secret, throttled=throttled
         )
         if record is None:
             return None
         session = "c:" + self._digest(credentials).hex()[:32]
-        return await self._database.run(self._principal, record, session)
+        principal = await self._database.run(self._principal, record, session)
+        return _Remembered(principal, record.secret_hash, self._epoch)
+
+    async def _confirm(
+        self,
+        credentials: Credentials,
+        address: str | None,
+        throttled: bool,
+        remembered: _Remembered,
+    ) -> _Remembered | None:
+        """A stale verification: kept, with a principal built afresh from the user's row,
+        when that row still holds the secret hash it was verified against; otherwise the
+        full check (a changed secret is verified again, and a wrong one counts)."""
+        session = "c:" + self._digest(credentials).hex()[:32]
+        principal = await self._database.run(
+            self._still_valid, credentials.user, remembered.secret_hash, session
+        )
+        if principal is not None:
+            return _Remembered(principal, remembered.secret_hash, self._epoch)
+        if throttled:  # (a guesser's refusal held, as in ``authenticate``)
+            await self._passwords.throttle.admit(address, user_key(credentials.user))
+        return await self._verify(credentials, address, throttled)
+
+    def _still_valid(self, qualified: str, secret_hash: str, session: str) -> Principal | None:
+        """Database thread: the principal when the user is enabled and still has
+        ``secret_hash``; None otherwise."""
+        account, name = split_qualified(qualified)
+        record = self._users.get(name, account) if name else None
+        if record is None or not record.enabled or record.secret_hash != secret_hash:
+            return None
+        return self._principal(record, session)
 
     def _principal(self, record: UserRecord, session: str) -> Principal:
         if self._identity is not None:
