@@ -52,7 +52,7 @@ from camnet.identity.users import split_qualified
 
 MAX_HELD: Final = 1024
 """Refusals held at once, all addresses and listeners together; more are answered at once."""
-TURN_QUEUE: Final = 16
+TURN_QUEUE: Final = 64
 """Credential checks from one address that may wait for its one at a time (``turn``)."""
 
 
