@@ -48,8 +48,11 @@ media-tools:
 	      (apt-get update >/dev/null && apt-get install -y --no-install-recommends chromium >/dev/null); \
 	  else echo "make: chromium missing and cannot be installed here; dashboard tests will skip"; fi
 
+# The suite runs on PYTEST_WORKERS processes (pytest-xdist), whole modules to each, the
+# slowest handed out first (tests/conftest.py); PYTEST_WORKERS=0 runs it in this process.
+PYTEST_WORKERS ?= 2
 unit: $(TEST_STAMP) media-tools
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 test: lint typecheck unit
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import socket
 import sys
 from collections.abc import Sequence
@@ -169,10 +170,16 @@ def serve(settings: Settings) -> int:
     )
     # The HTTP and HTTPS listeners run inside the app (camnet.protocols.listeners), so
     # the c2 state can switch them; this server runs the lifespan and the signals.
+    server = GracefulServer(config)
     try:
-        GracefulServer(config).run(sockets=[])
+        server.run(sockets=[])
     except KeyboardInterrupt:
         # Ctrl-C: the shutdown above has run; asyncio re-raises the signal afterwards.
+        return EXIT_INTERRUPTED
+    # A process started with SIGINT ignored (a shell's background job, `nohup`) has no
+    # KeyboardInterrupt re-raised: uvicorn re-raises the signal into the ignored
+    # disposition. Stopped by SIGINT all the same, so the same status.
+    if server.stopped_by == signal.SIGINT:
         return EXIT_INTERRUPTED
     return 0
 

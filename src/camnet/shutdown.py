@@ -35,11 +35,14 @@ class GracefulServer(uvicorn.Server):
         super().__init__(config)
         self._deadline = deadline
         self._timer: threading.Timer | None = None
+        self.stopped_by: int | None = None
+        """The first signal that stopped the server (``serve`` exits 130 on SIGINT)."""
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         if self.should_exit and sig in (signal.SIGTERM, signal.SIGINT):
             _exit_now(128 + sig, "second signal: exiting at once")
         if self._timer is None:
+            self.stopped_by = sig
             log.info("shutting down (signal %s); a second one exits at once", sig)
             self._timer = threading.Timer(self._deadline, _exit_now, (1, "shutdown too slow"))
             self._timer.daemon = True

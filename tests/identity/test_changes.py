@@ -6,6 +6,7 @@ announces nothing."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
 from camnet.bus.filters import TopicFilter
@@ -58,6 +59,35 @@ async def test_another_nodes_notice_wakes_this_nodes_watchers(tmp_path: Path) ->
         notice = Topic(MessageType.UPDATE, target=BROADCAST, source="b-Identity", name=NOTICE)
         await bus.publish(Envelope(notice, Message(value={})))
         await asyncio.wait_for(listener.wait(60), 5)
+    finally:
+        await changes.stop()
+        database.close()
+
+
+async def test_a_notice_is_scheduled_only_once_its_commit_is_visible(tmp_path: Path) -> None:
+    """SQLAlchemy's ``commit`` event fires before the database commits: a notice sent
+    then could reach another node before the write is visible there, and that node would
+    find the counters unchanged (the cluster revocation test waited its 60 s for this)."""
+    path = tmp_path / "db.sqlite3"
+    database = Database.open_sqlite(path)
+    changes = IdentityChanges(LocalBus("a"), "a", database.engine)
+    await changes.start()
+    seen: list[int] = []
+
+    class RecordingLoop:
+        """Stands in for the event loop: at the moment a notice is scheduled, another
+        connection reads whether the user is there yet."""
+
+        def call_soon_threadsafe(self, _callback: object, *_args: object) -> None:
+            with sqlite3.connect(path) as other:
+                query = "SELECT count(*) FROM users WHERE name = 'ada'"
+                seen.append(other.execute(query).fetchone()[0])
+
+    changes._loop = RecordingLoop()  # type: ignore[assignment]
+    try:
+        users = UserRepository(database.engine)
+        await database.run(users.create, "ada", Role.VIEWER, "ada-password-1")
+        assert seen == [1]
     finally:
         await changes.stop()
         database.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import signal
+import sys
 from pathlib import Path
 
 from tests.network.mqtt_support import BROKER_HOST, BROKER_PORT, require_mosquitto, unique_root
@@ -42,3 +43,22 @@ def test_ctrl_c_with_mqtt_stops_everything_without_a_traceback(tmp_path: Path) -
     assert "shutdown failed" not in output.lower(), output
     assert re.search(r"node \S+ stopped", output), output  # Node.stop ran to its end
     assert status == 130, output  # 128 + SIGINT, as a shell reports Ctrl-C
+
+
+IGNORING_SIGINT = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+    "os.execv(sys.argv[1], sys.argv[1:])"
+)
+"""Runs the command with SIGINT ignored, as a shell starts a background job."""
+
+
+def test_ctrl_c_exits_130_also_when_started_with_sigint_ignored(tmp_path: Path) -> None:
+    """A server started as a background job inherits SIGINT ignored: uvicorn still takes
+    the signal, and the exit status must not depend on what the parent left behind (the
+    suite started from a background shell saw 0 here)."""
+    server = ServerProcess(tmp_path, prefix=[sys.executable, "-c", IGNORING_SIGINT]).start()
+    assert server.api().status_code == 200
+    status = _stop_with_sigint(server)
+    output = "\n".join(server.output)
+    assert "Traceback" not in output, output
+    assert status == 130, output

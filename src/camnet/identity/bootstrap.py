@@ -63,7 +63,10 @@ def _create(connection: Connection, user: _Wanted, secret: str) -> bool:
         "created_at": now,
         "secret_changed_at": now,
     }
-    return insert_ignoring_duplicates(connection, tables.users, [row], ("account", "name")) == 1
+    # Any conflict, not only on (account, name): nodes starting together race through
+    # this insert, and PostgreSQL may find the other node's admin on the unique email
+    # first. Whether the user exists afterwards is checked by the caller.
+    return insert_ignoring_duplicates(connection, tables.users, [row], None) == 1
 
 
 def ensure_initial_users(
@@ -83,6 +86,9 @@ def ensure_initial_users(
     chosen = {user.name: user.given or generate_secret() for user in missing}
     with users.engine.begin() as connection:
         created = {user.name for user in missing if _create(connection, user, chosen[user.name])}
+    absent = [user.name for user in missing if users.get(user.name) is None]
+    if absent:  # not another node's row: another user holds the email meant for it
+        raise RuntimeError(f"could not create the initial users {absent}: email taken")
     admin = chosen[ADMIN_USER] if ADMIN_USER in created else None
     token = chosen[API_USER] if API_USER in created else None
     admin_generated = admin is not None and admin_password is None

@@ -16,6 +16,12 @@ scanning the token table once a second. Now:
   every second with the local bus (a node alone: SQLite, or PostgreSQL without NATS),
   every ``identity_poll_nats`` seconds (setting, default 5) with NATS.
 
+A notice goes out once the commit is done, never before: SQLAlchemy's ``commit`` event
+fires before the database commits, and a node that heard a notice sent then could read
+the counters before the write was visible (and then wait for its next poll, 600 s on the
+cluster tests' nodes). The commit only marks the connection; the notice is sent when the
+connection goes back to the pool (or begins its next transaction), the commit done.
+
 The watchers' interface is unchanged: on a change they call their ``forget()``. A
 watcher waits through ``ChangeListener.wait(timeout)``, which returns at the first
 notice or when the timeout passes; a notice that arrives while the watcher is busy is
@@ -45,6 +51,9 @@ TABLES: Final = frozenset({"users", "accounts", "clients", "api_keys", "permissi
 TOKEN_WRITES: Final = ("update", "delete")
 """Writes of ``tokens`` that do: issuing a token changes nothing anyone remembers."""
 _FLAG: Final = "camnet_identity_changed"
+"""On a connection's ``info``: its open transaction wrote identity data."""
+_COMMITTED: Final = "camnet_identity_committed"
+"""On a connection's ``info``: such a transaction was committed, not yet announced."""
 
 
 class ChangeListener:
@@ -104,6 +113,8 @@ class IdentityChanges:
         event.listen(engine, "after_cursor_execute", self._on_execute)
         event.listen(engine, "commit", self._on_commit)
         event.listen(engine, "rollback", self._on_rollback)
+        event.listen(engine, "begin", self._on_begin)
+        event.listen(engine.pool, "checkin", self._on_checkin)
 
     def listener(self) -> ChangeListener:
         listener = ChangeListener()
@@ -127,6 +138,8 @@ class IdentityChanges:
         event.remove(self._engine, "after_cursor_execute", self._on_execute)
         event.remove(self._engine, "commit", self._on_commit)
         event.remove(self._engine, "rollback", self._on_rollback)
+        event.remove(self._engine, "begin", self._on_begin)
+        event.remove(self._engine.pool, "checkin", self._on_checkin)
 
     def wake(self) -> None:
         for listener in self._listeners:
@@ -147,11 +160,23 @@ class IdentityChanges:
             connection.info[_FLAG] = True
 
     def _on_commit(self, connection: Any) -> None:
-        if connection.info.pop(_FLAG, False) and self._loop is not None:
-            self._loop.call_soon_threadsafe(self._announce)
+        # Called before the database commits: only marks the connection (see above).
+        if connection.info.pop(_FLAG, False):
+            connection.info[_COMMITTED] = True
 
     def _on_rollback(self, connection: Any) -> None:
         connection.info.pop(_FLAG, None)
+
+    def _on_begin(self, connection: Any) -> None:
+        self._announce_committed(connection.info)
+
+    def _on_checkin(self, _dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            self._announce_committed(record.info)
+
+    def _announce_committed(self, info: dict[Any, Any]) -> None:
+        if info.pop(_COMMITTED, False) and self._loop is not None:
+            self._loop.call_soon_threadsafe(self._announce)
 
     # -- the event loop -----------------------------------------------------------------
 

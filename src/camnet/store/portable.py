@@ -24,16 +24,26 @@ def _insert(connection: Connection, table: Table) -> Any:
 
 
 def insert_ignoring_duplicates(
-    connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]], keys: Sequence[str]
+    connection: Connection,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    keys: Sequence[str] | None,
 ) -> int:
-    """Insert the rows whose ``keys`` are not taken yet; how many were inserted."""
+    """Insert the rows whose ``keys`` are not taken yet; how many were inserted.
+
+    ``keys=None``: skip a row that conflicts on any unique constraint. With ``keys``, a
+    conflict on another unique column still raises, and in PostgreSQL two transactions
+    inserting the same row at once can meet on that other index first (the first start
+    of several nodes: the admin's ``name`` is the key, its ``email`` unique too)."""
     if not rows:
         return 0
-    statement = (
-        _insert(connection, table)
-        .on_conflict_do_nothing(index_elements=list(keys))
-        .returning(table.c[keys[0]])
-    )
+    insert = _insert(connection, table)
+    if keys is None:
+        statement = insert.on_conflict_do_nothing().returning(*table.primary_key.columns)
+    else:
+        statement = insert.on_conflict_do_nothing(index_elements=list(keys)).returning(
+            table.c[keys[0]]
+        )
     # RETURNING counts the rows really inserted (a driver's rowcount may be -1 here)
     return len(connection.execute(statement, [dict(row) for row in rows]).all())
 
