@@ -72,8 +72,9 @@ async def test_client_setters_are_applied_and_broadcast(server: ServerProcess) -
         await receive_json(writer)
         await receive_json(watcher)
         await writer.send('{"light1": true}')
-        assert await wait_for_key(watcher, "light1") == {"light1": True}
-        assert await wait_for_key(writer, "light1") == {"light1": True}
+        # A delta may arrive merged with readings when the machine is busy: check the value.
+        assert (await wait_for_key(watcher, "light1"))["light1"] is True
+        assert (await wait_for_key(writer, "light1"))["light1"] is True
         await writer.send('{"pan1": {"x": 1e9}}')
         pan = await wait_for_key(watcher, "pan1")
         assert pan["pan1"]["x"] == 100.0
@@ -110,7 +111,7 @@ async def test_malformed_messages_get_an_error_and_the_socket_stays(
         assert error["error"]["status"] in (400, 403)
         assert error["error"]["message"]
         await ws.send('{"get": ["light1"]}')
-        assert await wait_for_key(ws, "light1") == {"light1": False}
+        assert (await wait_for_key(ws, "light1"))["light1"] is False
 
 
 async def test_binary_frames_get_an_error(server: ServerProcess) -> None:
@@ -143,7 +144,9 @@ async def test_a_slow_client_does_not_hold_up_the_others(server: ServerProcess) 
         # `stalled` never reads; push many changes and check `live` keeps up.
         for index in range(60):
             await asyncio.to_thread(server.api, {"changeVideoName": f"n{index}" * 20})
-        last = None
-        while last != {"changeVideoName": "n59" * 20}:
+        # `live` read nothing while the writes went in, so its deltas may arrive merged
+        # with others (readings): wait for the last value, not for a message of one key.
+        last: dict[str, object] = {}
+        while last.get("changeVideoName") != "n59" * 20:
             last = await wait_for_key(live, "changeVideoName")
         assert stalled.state.name == "OPEN"
